@@ -1,0 +1,268 @@
+//! Typed errors with stable string codes.
+//!
+//! Every failure the library can report is a variant of [`Error`]; each maps to an
+//! [`ErrorCode`] whose string form (`signature_invalid`, `alg_not_allowed`, …) is stable
+//! across releases and across the FFI, so apps and tests can branch on it. The
+//! `Display` text is for people: it says what was wrong and, where possible, how to fix it.
+
+use std::fmt;
+
+/// Stable, machine-readable error codes. The string form never changes once released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Input is not well-formed (bad JSON, wrong structure, wrong segment count…).
+    MalformedInput,
+    /// base64url that is padded, uses the wrong alphabet or has non-zero trailing bits.
+    InvalidBase64,
+    /// Input larger than the limit for its kind.
+    InputTooLarge,
+    /// The `alg` is not one we accept (`none`, HS*, RS*, unknown).
+    AlgNotAllowed,
+    /// The key's type or curve does not match the `alg` in use.
+    KeyAlgMismatch,
+    /// A `crit` header parameter we do not understand.
+    UnsupportedCritical,
+    /// The signature does not verify.
+    SignatureInvalid,
+    /// A key (JWK, multikey, DID) is malformed or of an unsupported type.
+    InvalidKey,
+    /// No key could be found for the signer (`kid` unknown, DID not supplied).
+    UnknownKey,
+    /// The signer is not the credential's issuer or is not trusted.
+    UntrustedIssuer,
+    /// A DID or DID URL is malformed or its method unsupported.
+    InvalidDid,
+    /// A DID document is malformed or does not authorise the key for this purpose.
+    InvalidDidDocument,
+    /// The `typ` / `cty` header is not the one the format requires.
+    TypeMismatch,
+    /// Past the end of the validity window.
+    Expired,
+    /// Before the start of the validity window.
+    NotYetValid,
+    /// A claim required by the data model or profile is missing or has the wrong form.
+    InvalidClaim,
+    /// A date/time value is malformed.
+    InvalidDateTime,
+    /// The format of the input could not be recognised or is not supported.
+    UnsupportedFormat,
+    /// A JSON-LD context needed for Data Integrity is not available offline.
+    ContextUnavailable,
+    /// A `Signer` (software key, secure element, HSM) failed to sign.
+    SignerFailed,
+    /// Key generation or a crypto backend operation failed.
+    CryptoBackend,
+}
+
+impl ErrorCode {
+    /// The stable string form, e.g. `"signature_invalid"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedInput => "malformed_input",
+            ErrorCode::InvalidBase64 => "invalid_base64",
+            ErrorCode::InputTooLarge => "input_too_large",
+            ErrorCode::AlgNotAllowed => "alg_not_allowed",
+            ErrorCode::KeyAlgMismatch => "key_alg_mismatch",
+            ErrorCode::UnsupportedCritical => "unsupported_critical",
+            ErrorCode::SignatureInvalid => "signature_invalid",
+            ErrorCode::InvalidKey => "invalid_key",
+            ErrorCode::UnknownKey => "unknown_key",
+            ErrorCode::UntrustedIssuer => "untrusted_issuer",
+            ErrorCode::InvalidDid => "invalid_did",
+            ErrorCode::InvalidDidDocument => "invalid_did_document",
+            ErrorCode::TypeMismatch => "type_mismatch",
+            ErrorCode::Expired => "expired",
+            ErrorCode::NotYetValid => "not_yet_valid",
+            ErrorCode::InvalidClaim => "invalid_claim",
+            ErrorCode::InvalidDateTime => "invalid_date_time",
+            ErrorCode::UnsupportedFormat => "unsupported_format",
+            ErrorCode::ContextUnavailable => "context_unavailable",
+            ErrorCode::SignerFailed => "signer_failed",
+            ErrorCode::CryptoBackend => "crypto_backend",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every error govcred reports. Match on [`Error::code`] for the stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Input structure is wrong; `what` names the part, `reason` the problem.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// The part of the input, e.g. "JWS", "JWT payload".
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Non-canonical or invalid base64url.
+    #[error("invalid base64url in {what}: must be unpadded, URL-safe alphabet, canonical")]
+    InvalidBase64 {
+        /// The part of the input.
+        what: &'static str,
+    },
+    /// Input exceeds a size limit.
+    #[error("{what} is {size} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// The kind of input.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// `alg` refused.
+    #[error("algorithm {alg:?} is not allowed: only ES256 and EdDSA are accepted")]
+    AlgNotAllowed {
+        /// The `alg` as found.
+        alg: String,
+    },
+    /// Key type does not match `alg`.
+    #[error("key of type {key} cannot be used with alg {alg}")]
+    KeyAlgMismatch {
+        /// The key type/curve, e.g. "EC P-256".
+        key: String,
+        /// The algorithm.
+        alg: String,
+    },
+    /// A `crit` header names something we do not implement.
+    #[error("critical header parameter {0:?} is not understood")]
+    UnsupportedCritical(String),
+    /// Signature did not verify.
+    #[error("signature does not verify with the {key} key")]
+    SignatureInvalid {
+        /// Which key was tried (kid or thumbprint).
+        key: String,
+    },
+    /// Malformed or unsupported key.
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    /// No key found.
+    #[error("no key found for {0}: supply the issuer's JWK or DID document")]
+    UnknownKey(String),
+    /// Signer not acceptable as the issuer.
+    #[error("untrusted issuer: {0}")]
+    UntrustedIssuer(String),
+    /// Bad DID.
+    #[error("invalid DID {did:?}: {reason}")]
+    InvalidDid {
+        /// The DID or DID URL.
+        did: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Bad DID document.
+    #[error("invalid DID document for {did}: {reason}")]
+    InvalidDidDocument {
+        /// The DID.
+        did: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Header `typ`/`cty` mismatch.
+    #[error("{header} is {found:?}, expected {expected}")]
+    TypeMismatch {
+        /// Which header member.
+        header: &'static str,
+        /// What was found.
+        found: String,
+        /// What is required.
+        expected: &'static str,
+    },
+    /// Expired.
+    #[error("expired at {until} (checked at {at})")]
+    Expired {
+        /// End of validity (RFC 3339).
+        until: String,
+        /// Time of the check (RFC 3339).
+        at: String,
+    },
+    /// Not yet valid.
+    #[error("not valid before {from} (checked at {at})")]
+    NotYetValid {
+        /// Start of validity (RFC 3339).
+        from: String,
+        /// Time of the check (RFC 3339).
+        at: String,
+    },
+    /// Missing or wrongly-typed claim.
+    #[error("claim {claim}: {reason}")]
+    InvalidClaim {
+        /// The claim name or path.
+        claim: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Bad date-time.
+    #[error("{what} is not a valid RFC 3339 date-time: {value:?}")]
+    InvalidDateTime {
+        /// Which value.
+        what: String,
+        /// The text found.
+        value: String,
+    },
+    /// Format not recognised.
+    #[error("unsupported or unrecognised credential format: {0}")]
+    UnsupportedFormat(String),
+    /// JSON-LD context missing offline.
+    #[error("JSON-LD context not available offline: {0}")]
+    ContextUnavailable(String),
+    /// Signer failed.
+    #[error("signer failed: {0}")]
+    SignerFailed(String),
+    /// Crypto backend failure.
+    #[error("crypto backend: {0}")]
+    CryptoBackend(String),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Malformed { .. } => ErrorCode::MalformedInput,
+            Error::InvalidBase64 { .. } => ErrorCode::InvalidBase64,
+            Error::TooLarge { .. } => ErrorCode::InputTooLarge,
+            Error::AlgNotAllowed { .. } => ErrorCode::AlgNotAllowed,
+            Error::KeyAlgMismatch { .. } => ErrorCode::KeyAlgMismatch,
+            Error::UnsupportedCritical(_) => ErrorCode::UnsupportedCritical,
+            Error::SignatureInvalid { .. } => ErrorCode::SignatureInvalid,
+            Error::InvalidKey(_) => ErrorCode::InvalidKey,
+            Error::UnknownKey(_) => ErrorCode::UnknownKey,
+            Error::UntrustedIssuer(_) => ErrorCode::UntrustedIssuer,
+            Error::InvalidDid { .. } => ErrorCode::InvalidDid,
+            Error::InvalidDidDocument { .. } => ErrorCode::InvalidDidDocument,
+            Error::TypeMismatch { .. } => ErrorCode::TypeMismatch,
+            Error::Expired { .. } => ErrorCode::Expired,
+            Error::NotYetValid { .. } => ErrorCode::NotYetValid,
+            Error::InvalidClaim { .. } => ErrorCode::InvalidClaim,
+            Error::InvalidDateTime { .. } => ErrorCode::InvalidDateTime,
+            Error::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
+            Error::ContextUnavailable(_) => ErrorCode::ContextUnavailable,
+            Error::SignerFailed(_) => ErrorCode::SignerFailed,
+            Error::CryptoBackend(_) => ErrorCode::CryptoBackend,
+        }
+    }
+
+    pub(crate) fn malformed(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Malformed {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn claim(claim: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidClaim {
+            claim: claim.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,31 @@
+//! Credential formats. Each module issues and verifies one securing mechanism and
+//! fills the common [`crate::report::VerificationReport`].
+
+pub mod jwt_vc;
+#[cfg(feature = "data-integrity")]
+pub mod data_integrity;
+
+use crate::report::Format;
+
+/// Guess the format of `input` from its shape (no signature is checked).
+pub fn detect(input: &[u8]) -> Format {
+    let text = match std::str::from_utf8(input) {
+        Ok(t) => t.trim(),
+        Err(_) => return Format::Unknown,
+    };
+    if text.starts_with('{') {
+        return match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) if v.get("proof").is_some() => Format::DiVc,
+            _ => Format::Unknown,
+        };
+    }
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Format::JwtVc;
+    }
+    Format::Unknown
+}

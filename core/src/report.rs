@@ -1,0 +1,213 @@
+//! The verification report: one structure for every format.
+//!
+//! A report never collapses "could not check" into "failed": each [`Check`] has its
+//! own [`CheckOutcome`], and the overall [`Outcome`] is `Invalid` only when a check
+//! actually failed, `CouldNotCheck` when nothing failed but something essential could
+//! not be checked (no key for the issuer, a JSON-LD context not available offline).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorCode};
+
+/// Credential formats govcred recognises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    /// W3C VC 2.0 secured with JOSE (`vc+jwt`).
+    #[serde(rename = "jwt-vc")]
+    JwtVc,
+    /// W3C VC 2.0 secured with a Data Integrity proof.
+    #[serde(rename = "di-vc")]
+    DiVc,
+    /// Not recognised.
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl Format {
+    /// The string used in reports and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::JwtVc => "jwt-vc",
+            Format::DiVc => "di-vc",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+/// Overall result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every check passed.
+    Valid,
+    /// At least one check failed.
+    Invalid,
+    /// Nothing failed, but an essential check could not be made.
+    CouldNotCheck,
+}
+
+/// The result of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// Checked and fine.
+    Passed,
+    /// Checked and wrong.
+    Failed,
+    /// Could not be checked (missing key, context, list…). Never means "failed".
+    NotChecked,
+}
+
+/// One check in a report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// Stable check name, e.g. `signature`, `validity_period`.
+    pub name: String,
+    /// `true` only when the check passed.
+    pub ok: bool,
+    /// Passed, failed, or not checked.
+    pub outcome: CheckOutcome,
+    /// What was checked or found.
+    pub detail: String,
+}
+
+/// An error in a report: stable code plus a message for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportError {
+    /// Stable code (see [`ErrorCode`]).
+    pub code: ErrorCode,
+    /// What went wrong and how to fix it.
+    pub message: String,
+}
+
+impl From<&Error> for ReportError {
+    fn from(e: &Error) -> Self {
+        ReportError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The verification report, printed by the CLI and returned through the bindings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerificationReport {
+    /// `true` exactly when `outcome` is `valid`.
+    pub valid: bool,
+    /// Overall outcome.
+    pub outcome: Outcome,
+    /// The format found.
+    pub format: Format,
+    /// The issuer's identifier, if the credential could be read.
+    pub issuer: Option<String>,
+    /// Credential types (or doctype).
+    pub types: Vec<String>,
+    /// The subject's claims (disclosed claims for selective-disclosure formats).
+    pub claims: Value,
+    /// Start of validity, RFC 3339.
+    pub valid_from: Option<String>,
+    /// End of validity, RFC 3339.
+    pub valid_until: Option<String>,
+    /// When the check was made (the verifier's clock), RFC 3339.
+    pub checked_at: String,
+    /// Every check made, in order.
+    pub checks: Vec<Check>,
+    /// The errors behind failed or unchecked checks.
+    pub errors: Vec<ReportError>,
+}
+
+impl VerificationReport {
+    /// An empty report for `format`; fill it with [`VerificationReport::pass`] and friends,
+    /// then call [`VerificationReport::finish`].
+    pub fn new(format: Format, checked_at: i64) -> Self {
+        VerificationReport {
+            valid: false,
+            outcome: Outcome::CouldNotCheck,
+            format,
+            issuer: None,
+            types: Vec::new(),
+            claims: Value::Null,
+            valid_from: None,
+            valid_until: None,
+            checked_at: crate::datetime::format(checked_at),
+            checks: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Record a passed check.
+    pub fn pass(&mut self, name: &str, detail: impl Into<String>) {
+        self.checks.push(Check {
+            name: name.into(),
+            ok: true,
+            outcome: CheckOutcome::Passed,
+            detail: detail.into(),
+        });
+    }
+
+    /// Record a failed check and its error.
+    pub fn fail(&mut self, name: &str, error: &Error) {
+        self.push_problem(name, CheckOutcome::Failed, error);
+    }
+
+    /// Record a check that could not be made, and why.
+    pub fn not_checked(&mut self, name: &str, error: &Error) {
+        self.push_problem(name, CheckOutcome::NotChecked, error);
+    }
+
+    /// Record `result` as passed (with `detail`) or as the right kind of problem:
+    /// missing keys and offline contexts are "not checked"; everything else "failed".
+    pub fn record<T>(&mut self, name: &str, result: &Result<T, Error>, detail: impl FnOnce(&T) -> String) {
+        match result {
+            Ok(v) => self.pass(name, detail(v)),
+            Err(e) if is_unverifiable(e) => self.not_checked(name, e),
+            Err(e) => self.fail(name, e),
+        }
+    }
+
+    fn push_problem(&mut self, name: &str, outcome: CheckOutcome, error: &Error) {
+        self.checks.push(Check {
+            name: name.into(),
+            ok: false,
+            outcome,
+            detail: error.to_string(),
+        });
+        self.errors.push(error.into());
+    }
+
+    /// Compute `outcome` and `valid` from the checks.
+    pub fn finish(mut self) -> Self {
+        self.outcome = if self.checks.iter().any(|c| c.outcome == CheckOutcome::Failed) {
+            Outcome::Invalid
+        } else if self.checks.is_empty()
+            || self.checks.iter().any(|c| c.outcome == CheckOutcome::NotChecked)
+        {
+            Outcome::CouldNotCheck
+        } else {
+            Outcome::Valid
+        };
+        self.valid = self.outcome == Outcome::Valid;
+        self
+    }
+
+    /// The check named `name`, if it was made.
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// Whether any error has `code`.
+    pub fn has_error(&self, code: ErrorCode) -> bool {
+        self.errors.iter().any(|e| e.code == code)
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Errors that mean "could not check" rather than "checked and wrong".
+fn is_unverifiable(e: &Error) -> bool {
+    matches!(e.code(), ErrorCode::UnknownKey | ErrorCode::ContextUnavailable)
+}

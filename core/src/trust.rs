@@ -1,0 +1,161 @@
+//! What a verifier trusts: issuer keys given directly, DID documents fetched earlier,
+//! and (for Data Integrity) JSON-LD contexts. Trust is data supplied by the caller —
+//! nothing is built in.
+
+use std::sync::Arc;
+
+use crate::crypto::{Alg, Jwk, VerifyingKey};
+use crate::did::{DidResolver, DidUrl, Relationship};
+use crate::error::{Error, Result};
+
+/// Where a verification key came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// A verification method of a DID document (supplied, or derived from did:key/did:jwk).
+    Did {
+        /// The DID.
+        did: String,
+        /// The verification method's DID URL.
+        method: String,
+    },
+    /// A JWK the verifier was configured with.
+    TrustedJwk {
+        /// Its `kid` or thumbprint.
+        label: String,
+    },
+}
+
+/// A key chosen to check an issuer's signature, and why it was chosen.
+#[derive(Clone, Debug)]
+pub struct IssuerKey {
+    /// The key.
+    pub key: Arc<VerifyingKey>,
+    /// Where it came from.
+    pub source: KeySource,
+}
+
+impl IssuerKey {
+    /// Human description for reports.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            KeySource::Did { method, did } => {
+                let how = if did.starts_with("did:web:") {
+                    "from the supplied DID document"
+                } else {
+                    "from the self-certifying DID"
+                };
+                format!("{} key {method} {how}", self.key.alg())
+            }
+            KeySource::TrustedJwk { label } => {
+                format!("{} key {label} from the verifier's trusted keys", self.key.alg())
+            }
+        }
+    }
+}
+
+/// The verifier's trust material.
+///
+/// ```
+/// use govcred::{crypto::{Alg, SoftwareKey}, trust::TrustStore, Signer};
+/// let issuer = SoftwareKey::generate(Alg::ES256).unwrap();
+/// let mut trust = TrustStore::new();
+/// trust.add_jwk(&issuer.public_jwk()).unwrap();
+/// assert_eq!(trust.keys().len(), 1);
+/// ```
+#[derive(Clone, Default)]
+pub struct TrustStore {
+    keys: Vec<Arc<VerifyingKey>>,
+    dids: DidResolver,
+    contexts: Vec<(String, String)>,
+}
+
+impl TrustStore {
+    /// Nothing trusted yet (did:key and did:jwk still resolve).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Trust a public key directly. Private members, if present, are dropped.
+    pub fn add_jwk(&mut self, jwk: &Jwk) -> Result<()> {
+        self.keys.push(Arc::new(VerifyingKey::from_jwk(&jwk.to_public())?));
+        Ok(())
+    }
+
+    /// Add a DID document (a did:web `did.json` fetched while online).
+    pub fn add_did_document(&mut self, doc: &serde_json::Value) -> Result<()> {
+        self.dids.add_document(doc)
+    }
+
+    /// Add a JSON-LD context document for offline Data Integrity checks.
+    pub fn add_context(&mut self, url: impl Into<String>, document: impl Into<String>) {
+        self.contexts.push((url.into(), document.into()));
+    }
+
+    /// The directly trusted keys.
+    pub fn keys(&self) -> &[Arc<VerifyingKey>] {
+        &self.keys
+    }
+
+    /// The DID resolver with the supplied documents.
+    pub fn dids(&self) -> &DidResolver {
+        &self.dids
+    }
+
+    /// Extra JSON-LD contexts (URL, document text).
+    pub fn contexts(&self) -> &[(String, String)] {
+        &self.contexts
+    }
+
+    /// The keys that may have made a signature with `alg` and header `kid`:
+    /// - a `kid` that is a DID URL resolves through the DID document (the method must
+    ///   be in `assertionMethod`);
+    /// - otherwise trusted JWKs whose `kid` or thumbprint equals `kid`;
+    /// - with no `kid`, every trusted JWK of `alg`'s key type.
+    pub fn issuer_keys(&self, kid: Option<&str>, alg: Alg) -> Result<Vec<IssuerKey>> {
+        if let Some(kid) = kid.filter(|k| k.starts_with("did:")) {
+            let url = DidUrl::parse(kid)?;
+            let key = self.dids.resolve_key(kid, Relationship::AssertionMethod)?;
+            if key.alg() != alg {
+                return Err(Error::KeyAlgMismatch {
+                    key: key.alg().key_description().into(),
+                    alg: alg.as_str().into(),
+                });
+            }
+            return Ok(vec![IssuerKey {
+                key,
+                source: KeySource::Did {
+                    did: url.did.to_string(),
+                    method: kid.to_string(),
+                },
+            }]);
+        }
+        let found: Vec<IssuerKey> = self
+            .keys
+            .iter()
+            .filter(|k| k.alg() == alg)
+            .filter(|k| match kid {
+                Some(kid) => k.jwk().kid.as_deref() == Some(kid) || k.thumbprint() == kid,
+                None => true,
+            })
+            .map(|k| IssuerKey {
+                key: k.clone(),
+                source: KeySource::TrustedJwk { label: k.label() },
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(Error::UnknownKey(match kid {
+                Some(kid) => format!("kid {kid:?}"),
+                None => format!("an {alg} signature without `kid`"),
+            }));
+        }
+        Ok(found)
+    }
+}
+
+/// Whether the issuer identifier `issuer` is the DID `did`, or is the HTTPS origin/URL
+/// whose did:web is `did` (the GOV.UK form: `iss` = `https://host`, key `did:web:host#…`).
+pub fn issuer_controls_did(issuer: &str, did: &str) -> bool {
+    issuer == did
+        || (issuer.starts_with("https://")
+            && crate::did::web::from_domain(issuer).is_ok_and(|d| d == did))
+}
