@@ -156,6 +156,17 @@ impl VerificationReport {
         self.push_problem(name, CheckOutcome::NotChecked, error);
     }
 
+    /// Record a check that could not be made because of a problem already reported
+    /// by an earlier check (so the error is not repeated).
+    pub fn skipped(&mut self, name: &str, detail: impl Into<String>) {
+        self.checks.push(Check {
+            name: name.into(),
+            ok: false,
+            outcome: CheckOutcome::NotChecked,
+            detail: detail.into(),
+        });
+    }
+
     /// Record `result` as passed (with `detail`) or as the right kind of problem:
     /// missing keys and offline contexts are "not checked"; everything else "failed".
     pub fn record<T>(&mut self, name: &str, result: &Result<T, Error>, detail: impl FnOnce(&T) -> String) {

@@ -189,3 +189,30 @@ pub fn check_presentation(doc: &Map<String, Value>) -> Result<Vec<CredentialInfo
     }
     Ok(out)
 }
+
+/// Check a validity window at `now` with `leeway` seconds of skew allowed: every start
+/// (`nbf`, `validFrom`) must have passed and no end (`exp`, `validUntil`) been reached.
+pub fn check_window(
+    starts: impl IntoIterator<Item = i64>,
+    ends: impl IntoIterator<Item = i64>,
+    now: i64,
+    leeway: i64,
+) -> Result<String> {
+    let at = || datetime::format(now);
+    for from in starts {
+        if now.saturating_add(leeway) < from {
+            return Err(Error::NotYetValid { from: datetime::format(from), at: at() });
+        }
+    }
+    let mut first_end: Option<i64> = None;
+    for until in ends {
+        if now.saturating_sub(leeway) >= until {
+            return Err(Error::Expired { until: datetime::format(until), at: at() });
+        }
+        first_end = Some(first_end.map_or(until, |e| e.min(until)));
+    }
+    Ok(match first_end {
+        Some(u) => format!("valid at {} (until {})", at(), datetime::format(u)),
+        None => format!("valid at {} (no end of validity)", at()),
+    })
+}

@@ -81,7 +81,7 @@ impl<'a> DidUrl<'a> {
 /// from documents added beforehand. Keys from added documents are parsed once.
 #[derive(Default, Clone)]
 pub struct DidResolver {
-    documents: HashMap<String, Arc<DidDocument>>,
+    documents: HashMap<String, (Arc<DidDocument>, serde_json::Value)>,
 }
 
 impl DidResolver {
@@ -94,13 +94,13 @@ impl DidResolver {
     /// the same `id` replaces the previous one.
     pub fn add_document(&mut self, json: &serde_json::Value) -> Result<()> {
         let doc = DidDocument::from_json(json)?;
-        self.documents.insert(doc.id.clone(), Arc::new(doc));
+        self.documents.insert(doc.id.clone(), (Arc::new(doc), json.clone()));
         Ok(())
     }
 
     /// The document for `did`: a stored one, or one derived from a did:key / did:jwk.
     pub fn resolve(&self, did: &str) -> Result<Arc<DidDocument>> {
-        if let Some(doc) = self.documents.get(did) {
+        if let Some((doc, _)) = self.documents.get(did) {
             return Ok(doc.clone());
         }
         let url = DidUrl::parse(did)?;
@@ -133,6 +133,11 @@ impl DidResolver {
             });
         }
         self.resolve(url.did)?.key_for(did_url, relationship)
+    }
+
+    /// The document added for `did`, as it was supplied.
+    pub fn raw_document(&self, did: &str) -> Option<&serde_json::Value> {
+        self.documents.get(did).map(|(_, raw)| raw)
     }
 
     /// The DIDs whose documents were added.

@@ -208,8 +208,8 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
             }
         }
         Err(e) => {
-            report.record::<()>("issuer_key", &Err(e.clone()), |_| String::new());
-            report.not_checked("signature", &e);
+            report.record::<()>("issuer_key", &Err(e), |_| String::new());
+            report.skipped("signature", "no usable key for the signer (see issuer_key)");
             None
         }
     };
@@ -307,22 +307,7 @@ fn check_jwt_claims(payload: &Map<String, Value>, info: &CredentialInfo) -> Resu
 }
 
 fn check_window(payload: &Map<String, Value>, info: &CredentialInfo, now: i64, leeway: i64) -> Result<String> {
-    let at = || datetime::format(now);
     let starts = [numeric_date(payload, "nbf")?, info.valid_from];
-    for from in starts.into_iter().flatten() {
-        if now.saturating_add(leeway) < from {
-            return Err(Error::NotYetValid { from: datetime::format(from), at: at() });
-        }
-    }
     let ends = [numeric_date(payload, "exp")?, info.valid_until];
-    for until in ends.into_iter().flatten() {
-        if now.saturating_sub(leeway) >= until {
-            return Err(Error::Expired { until: datetime::format(until), at: at() });
-        }
-    }
-    let until = ends.into_iter().flatten().min();
-    Ok(match until {
-        Some(u) => format!("valid at {} (until {})", at(), datetime::format(u)),
-        None => format!("valid at {} (no end of validity)", at()),
-    })
+    vc::check_window(starts.into_iter().flatten(), ends.into_iter().flatten(), now, leeway)
 }

@@ -1,0 +1,148 @@
+//! `govcred demo`: the main job end to end on an embedded default, no set-up.
+//!
+//! A department creates a key and publishes it as did:web; it issues a GOV.UK
+//! Veteran Card as a `vc+jwt` bound to a wallet's did:key; a verifier that fetched the
+//! department's `did.json` earlier checks it offline; a tampered copy is refused. The
+//! same happens for a Data Integrity (eddsa-rdfc-2022) credential.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use govcred::crypto::{Alg, SoftwareKey};
+use govcred::format::jwt_vc::{self, CredentialDraft};
+use govcred::trust::TrustStore;
+use govcred::{did, Clock, FixedClock, Signer, SystemClock, Verifier};
+use serde_json::json;
+
+use crate::{files, verify::print_human, CliResult};
+
+/// The embedded default issuer.
+pub const DEMO_ISSUER: &str = "https://issuer.demo.govcred.example";
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Print each report as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the artefacts (keys, did.json, credentials) to this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// The demo's Veteran Card subject (GOV.UK reference layout).
+pub fn veteran_card_subject() -> serde_json::Map<String, serde_json::Value> {
+    let v = json!({
+        "name": [{"nameParts": [
+            {"value": "Sarah", "type": "GivenName"},
+            {"value": "Elizabeth", "type": "GivenName"},
+            {"value": "Edwards", "type": "FamilyName"}
+        ]}],
+        "birthDate": [{"value": "1985-10-18"}],
+        "veteranCard": [{
+            "expiryDate": "2034-04-08",
+            "serviceNumber": "25057386",
+            "serviceBranch": "British Army"
+        }]
+    });
+    v.as_object().cloned().unwrap_or_default()
+}
+
+fn step(n: u32, text: &str) {
+    println!("\n[{n}] {text}");
+}
+
+pub fn run(a: DemoArgs) -> CliResult {
+    let now = SystemClock.now();
+    let show = |r: &govcred::VerificationReport| {
+        if a.json {
+            files::print_json(r)
+        } else {
+            print_human(r)
+        }
+    };
+
+    step(1, "Department: create an ES256 signing key and publish it as did:web");
+    let issuer_key = SoftwareKey::generate(Alg::ES256)?;
+    let issuer_did = did::web::from_domain(DEMO_ISSUER)?;
+    let did_doc = did::web::did_document(&issuer_did, &[issuer_key.verifying_key().clone()])?;
+    let kid = format!("{issuer_did}#{}", did::web::key_id(issuer_key.verifying_key()));
+    println!("    issuer {DEMO_ISSUER}\n    DID    {issuer_did}\n    kid    {kid}\n    served at {}", did::web::to_url(&issuer_did)?);
+
+    step(2, "Wallet: create a device-bound P-256 key (did:key)");
+    let holder_key = SoftwareKey::generate(Alg::ES256)?;
+    let holder_did = did::key::from_jwk(&holder_key.public_jwk())?;
+    println!("    holder {holder_did}");
+
+    step(3, "Department: issue a Veteran Card (W3C VC 2.0, vc+jwt, GOV.UK profile)");
+    let mut draft = CredentialDraft::new(DEMO_ISSUER, "DigitalVeteranCard");
+    draft.holder = Some(holder_did.clone());
+    draft.subject = veteran_card_subject();
+    draft.name = Some("HM Armed Forces Veteran Card".into());
+    draft.description = Some("HM Armed Forces Veteran Card".into());
+    draft.valid_until = Some(now + 365 * 86_400);
+    draft.expected_update = Some(now + 330 * 86_400);
+    let token = jwt_vc::issue(&draft, &kid, &issuer_key, now)?;
+    println!("    {} bytes: {}…", token.len(), &token[..60.min(token.len())]);
+
+    step(4, "Verifier (offline, with the did.json it synced earlier): verify");
+    let mut trust = TrustStore::new();
+    trust.add_did_document(&did_doc)?;
+    let verifier = Verifier::new(trust.clone());
+    let report = verifier.verify(token.as_bytes());
+    show(&report);
+    let mut all_ok = report.valid;
+
+    step(5, "Verifier: a copy with one claim changed is refused");
+    let tampered = tamper(&token);
+    let bad = verifier.verify(tampered.as_bytes());
+    show(&bad);
+    all_ok &= !bad.valid;
+
+    step(6, "Verifier: the same card a year and a day later has expired");
+    let later = Verifier::new(trust).with_clock(Arc::new(FixedClock::new(now + 366 * 86_400)));
+    let expired = later.verify(token.as_bytes());
+    show(&expired);
+    all_ok &= !expired.valid;
+
+    step(7, "Data Integrity: issue an eddsa-rdfc-2022 credential (Ed25519 did:key) and verify it");
+    let ed_key = SoftwareKey::generate(Alg::EdDSA)?;
+    let ed_did = did::key::from_jwk(&ed_key.public_jwk())?;
+    let ed_vm = format!("{ed_did}#{}", &ed_did["did:key:".len()..]);
+    let mut di_draft = CredentialDraft::new(&ed_did, "DigitalVeteranCard");
+    di_draft.holder = Some(holder_did);
+    di_draft.subject = veteran_card_subject();
+    di_draft.valid_until = Some(now + 365 * 86_400);
+    let di = govcred::format::data_integrity::issue(&di_draft, &ed_vm, &ed_key, now, &TrustStore::new())?;
+    let di_text = serde_json::to_string(&di).unwrap_or_default();
+    let di_report = Verifier::new(TrustStore::new()).verify(di_text.as_bytes());
+    show(&di_report);
+    all_ok &= di_report.valid;
+
+    if let Some(dir) = &a.out {
+        files::write_secret(&dir.join("issuer.jwk"), issuer_key.to_private_jwk()?.to_json().as_bytes(), true)?;
+        files::write(&dir.join(".well-known/did.json"), serde_json::to_string_pretty(&did_doc).unwrap_or_default().as_bytes())?;
+        files::write(&dir.join("veteran-card.jwt"), token.as_bytes())?;
+        files::write(&dir.join("veteran-card.di.json"), serde_json::to_string_pretty(&di).unwrap_or_default().as_bytes())?;
+        println!("\nArtefacts written to {}", dir.display());
+    }
+    println!(
+        "\n{}",
+        if all_ok { "Demo complete: every check behaved as expected." } else { "Demo FAILED: a check did not behave as expected." }
+    );
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Change the last character of the payload's claims so the signature no longer matches.
+pub fn tamper(token: &str) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+    if let Some(p) = parts.get_mut(1) {
+        if let Ok(bytes) = govcred::b64::decode(p, "payload") {
+            let text = String::from_utf8_lossy(&bytes).replace("25057386", "99999999");
+            *p = govcred::b64::encode(text);
+        }
+    }
+    parts.join(".")
+}
+

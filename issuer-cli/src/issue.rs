@@ -1,0 +1,131 @@
+//! `govcred issue jwt-vc` and `govcred issue di-vc`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use govcred::crypto::VerifyingKey;
+use govcred::format::jwt_vc::{self, CredentialDraft};
+use govcred::{datetime, did, Clock, Signer, SystemClock};
+
+use crate::{files, CliError, CliResult};
+
+#[derive(Subcommand)]
+pub enum IssueCommand {
+    /// W3C VC 2.0 as a JWT (`vc+jwt`, GOV.UK profile); prints the JWT.
+    JwtVc(CredentialArgs),
+    /// W3C VC 2.0 with an eddsa-rdfc-2022 Data Integrity proof (Ed25519 key); prints JSON.
+    DiVc(CredentialArgs),
+}
+
+#[derive(Args)]
+pub struct CredentialArgs {
+    /// The issuer's private JWK.
+    #[arg(long)]
+    key: PathBuf,
+    /// Issuer identifier: HTTPS origin (GOV.UK) or DID. Default: the key's did:key.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Verification method (DID URL) named as `kid` / in the proof. Default: derived
+    /// from the issuer (did:web of an HTTPS origin, `#<kid or thumbprint>`).
+    #[arg(long)]
+    kid: Option<String>,
+    /// Credential type after `VerifiableCredential`, e.g. DigitalVeteranCard.
+    #[arg(long = "type")]
+    credential_type: String,
+    /// JSON file with the subject's claims (an object).
+    #[arg(long)]
+    claims: PathBuf,
+    /// The holder's DID (becomes `sub` and `credentialSubject.id`).
+    #[arg(long)]
+    holder: Option<String>,
+    /// Start of validity, RFC 3339 (default: now).
+    #[arg(long)]
+    valid_from: Option<String>,
+    /// End of validity, RFC 3339.
+    #[arg(long)]
+    valid_until: Option<String>,
+    /// When the wallet should offer a refresh, RFC 3339 (GOV.UK `expectedUpdate`).
+    #[arg(long)]
+    expected_update: Option<String>,
+    /// Credential `name`.
+    #[arg(long)]
+    name: Option<String>,
+    /// Credential `description`.
+    #[arg(long)]
+    description: Option<String>,
+    /// Extra JSON-LD context URL (repeatable).
+    #[arg(long = "context")]
+    contexts: Vec<String>,
+}
+
+fn time_arg(v: &Option<String>, what: &str) -> Result<Option<i64>, CliError> {
+    v.as_deref()
+        .map(|s| datetime::parse(s, what).map_err(|e| CliError::input(format!("--{what}: {e}"))))
+        .transpose()
+}
+
+/// The default verification method for `issuer` signed by `key`.
+pub fn default_kid(issuer: &str, key: &VerifyingKey) -> Result<String, CliError> {
+    let kid = if let Some(id) = issuer.strip_prefix("did:key:") {
+        format!("{issuer}#{id}")
+    } else if issuer.starts_with("did:jwk:") {
+        format!("{issuer}#0")
+    } else if issuer.starts_with("did:web:") {
+        format!("{issuer}#{}", did::web::key_id(key))
+    } else if issuer.starts_with("https://") {
+        format!("{}#{}", did::web::from_domain(issuer)?, did::web::key_id(key))
+    } else {
+        return Err(CliError::input(format!("cannot derive a kid for issuer {issuer:?}: pass --kid")));
+    };
+    Ok(kid)
+}
+
+fn draft(a: &CredentialArgs, key: &dyn Signer, claims_path: &Path) -> Result<(CredentialDraft, String), CliError> {
+    let claims = files::read_json(claims_path)?;
+    let subject = claims
+        .as_object()
+        .cloned()
+        .ok_or_else(|| CliError::input(format!("{}: claims must be a JSON object", claims_path.display())))?;
+    let issuer = match &a.issuer {
+        Some(i) => i.clone(),
+        None => did::key::from_jwk(&key.public_jwk())?,
+    };
+    let public = VerifyingKey::from_jwk(&key.public_jwk())?;
+    let kid = match &a.kid {
+        Some(k) => k.clone(),
+        None => default_kid(&issuer, &public)?,
+    };
+    let draft = CredentialDraft {
+        issuer,
+        types: vec![a.credential_type.clone()],
+        contexts: a.contexts.clone(),
+        holder: a.holder.clone(),
+        subject,
+        valid_from: time_arg(&a.valid_from, "valid-from")?,
+        valid_until: time_arg(&a.valid_until, "valid-until")?,
+        expected_update: time_arg(&a.expected_update, "expected-update")?,
+        name: a.name.clone(),
+        description: a.description.clone(),
+        ..Default::default()
+    };
+    Ok((draft, kid))
+}
+
+pub fn run(cmd: IssueCommand) -> CliResult {
+    let now = SystemClock.now();
+    match cmd {
+        IssueCommand::JwtVc(a) => {
+            let key = files::read_signing_key(&a.key)?;
+            let (draft, kid) = draft(&a, &key, &a.claims)?;
+            println!("{}", jwt_vc::issue(&draft, &kid, &key, now)?);
+        }
+        IssueCommand::DiVc(a) => {
+            let key = files::read_signing_key(&a.key)?;
+            let (draft, kid) = draft(&a, &key, &a.claims)?;
+            let signed = govcred::format::data_integrity::issue(&draft, &kid, &key, now, &Default::default())?;
+            files::print_json(&signed);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

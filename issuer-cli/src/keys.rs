@@ -1,0 +1,88 @@
+//! `govcred keygen` and `govcred did-web`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use govcred::crypto::{Alg, SoftwareKey, VerifyingKey};
+use govcred::{did, Signer};
+use serde_json::json;
+
+use crate::{files, CliError, CliResult};
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// Signature algorithm: ES256 (P-256, the GOV.UK default) or EdDSA (Ed25519).
+    #[arg(long, default_value = "ES256")]
+    alg: Alg,
+    /// Where to write the private JWK.
+    #[arg(long)]
+    out: PathBuf,
+    /// Key id to put in the JWK (default: its RFC 7638 thumbprint).
+    #[arg(long)]
+    kid: Option<String>,
+    /// Replace an existing file.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn keygen(a: KeygenArgs) -> CliResult {
+    let key = SoftwareKey::generate(a.alg)?;
+    let kid = a.kid.unwrap_or_else(|| key.verifying_key().thumbprint());
+    let key = key.with_kid(kid);
+    let private = key.to_private_jwk()?;
+    let mut text = private.to_json();
+    text.push('\n');
+    files::write_secret(&a.out, text.as_bytes(), a.force)?;
+    let public = key.public_jwk();
+    files::print_json(&json!({
+        "alg": a.alg.as_str(),
+        "file": a.out,
+        "public_jwk": public,
+        "thumbprint": key.verifying_key().thumbprint(),
+        "did_key": did::key::from_jwk(&public)?,
+        "did_jwk": did::jwk::from_jwk(&public)?,
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct DidWebArgs {
+    /// The issuer's domain (`issuer.example.gov.uk`, optionally with `:port` or `/path`).
+    #[arg(long)]
+    domain: String,
+    /// A key file (private or public JWK); repeat for rotation (all keys are published).
+    #[arg(long = "key", required = true)]
+    keys: Vec<PathBuf>,
+    /// Output directory: writes `.well-known/did.json` and `.well-known/jwks.json` (or
+    /// `<path>/did.json` for a domain with a path, as did:web requires).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn did_web(a: DidWebArgs) -> CliResult {
+    let did = did::web::from_domain(&a.domain)?;
+    let mut keys = Vec::new();
+    for path in &a.keys {
+        let jwk = files::read_jwk(path)?;
+        keys.push(VerifyingKey::from_jwk(&jwk.to_public()).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?);
+    }
+    let doc = did::web::did_document(&did, &keys)?;
+    let jwks = did::web::jwks(&keys);
+    let url = did::web::to_url(&did)?;
+    // The file's path below the site root is the URL's path.
+    let path = url.split_once("://").and_then(|(_, rest)| rest.split_once('/')).map(|(_, p)| p).unwrap_or(".well-known/did.json");
+    let did_path = a.out.join(path);
+    let jwks_path = did_path.with_file_name("jwks.json");
+    files::write(&did_path, serde_json::to_string_pretty(&doc).unwrap_or_default().as_bytes())?;
+    files::write(&jwks_path, serde_json::to_string_pretty(&jwks).unwrap_or_default().as_bytes())?;
+    let kids: Vec<String> = keys.iter().map(|k| format!("{did}#{}", did::web::key_id(k))).collect();
+    files::print_json(&json!({
+        "did": did,
+        "did_document_url": url,
+        "did_json": did_path,
+        "jwks_json": jwks_path,
+        "verification_methods": kids,
+    }));
+    Ok(ExitCode::SUCCESS)
+}

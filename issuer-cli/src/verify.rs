@@ -1,0 +1,139 @@
+//! `govcred verify`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use govcred::report::{CheckOutcome, VerificationReport};
+use govcred::trust::TrustStore;
+use govcred::{datetime, FixedClock, Verifier};
+
+use crate::{files, CliError, CliResult};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The credential file (`-` for standard input).
+    file: PathBuf,
+    /// Trust this public JWK as an issuer key (repeatable).
+    #[arg(long = "jwk")]
+    jwks: Vec<PathBuf>,
+    /// A DID document fetched earlier, e.g. a did:web `did.json` (repeatable).
+    #[arg(long = "did-doc")]
+    did_docs: Vec<PathBuf>,
+    /// A JSON-LD context for Data Integrity, as URL=FILE (repeatable).
+    #[arg(long = "context", value_name = "URL=FILE")]
+    contexts: Vec<String>,
+    /// Check validity at this time (RFC 3339) instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Allowed clock skew in seconds.
+    #[arg(long, default_value_t = govcred::verifier::DEFAULT_LEEWAY_SECS)]
+    leeway: i64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Build a trust store from command-line files.
+pub fn trust_from(jwks: &[PathBuf], did_docs: &[PathBuf], contexts: &[String]) -> Result<TrustStore, CliError> {
+    let mut trust = TrustStore::new();
+    for p in jwks {
+        let jwk = files::read_jwk(p)?;
+        trust.add_jwk(&jwk).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+    }
+    for p in did_docs {
+        let doc = files::read_json(p)?;
+        trust.add_did_document(&doc).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+    }
+    for c in contexts {
+        let (url, file) = c
+            .split_once('=')
+            .ok_or_else(|| CliError::input(format!("--context {c:?}: expected URL=FILE")))?;
+        trust.add_context(url, files::read_text(std::path::Path::new(file))?);
+    }
+    Ok(trust)
+}
+
+pub fn run(a: VerifyArgs) -> CliResult {
+    let input = files::read(&a.file)?;
+    let trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
+    let mut verifier = Verifier::new(trust).with_leeway(a.leeway);
+    if let Some(at) = &a.at {
+        let t = datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?;
+        verifier = verifier.with_clock(Arc::new(FixedClock::new(t)));
+    }
+    let report = verifier.verify(&input);
+    if a.json {
+        files::print_json(&report);
+    } else {
+        print_human(&report);
+    }
+    Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Print a report for people.
+pub fn print_human(r: &VerificationReport) {
+    let verdict = match r.outcome {
+        govcred::Outcome::Valid => "VALID",
+        govcred::Outcome::Invalid => "INVALID",
+        govcred::Outcome::CouldNotCheck => "COULD NOT CHECK",
+    };
+    println!("{verdict} — {} credential", r.format.as_str());
+    if let Some(i) = &r.issuer {
+        println!("  issuer:      {i}");
+    }
+    if !r.types.is_empty() {
+        println!("  types:       {}", r.types.join(", "));
+    }
+    if r.valid_from.is_some() || r.valid_until.is_some() {
+        println!(
+            "  valid:       {} → {}",
+            r.valid_from.as_deref().unwrap_or("(any time)"),
+            r.valid_until.as_deref().unwrap_or("(no end)")
+        );
+    }
+    println!("  checked at:  {}", r.checked_at);
+    for c in &r.checks {
+        let mark = match c.outcome {
+            CheckOutcome::Passed => "✔",
+            CheckOutcome::Failed => "✘",
+            CheckOutcome::NotChecked => "?",
+        };
+        println!("  {mark} {:<16} {}", c.name, c.detail);
+    }
+    for e in &r.errors {
+        println!("  error {}: {}", e.code, e.message);
+    }
+    if r.claims.is_object() || r.claims.is_array() {
+        println!("  claims:");
+        let mut lines = Vec::new();
+        flatten("", &r.claims, &mut lines);
+        for (path, value) in lines {
+            println!("    {path} = {value}");
+        }
+    }
+}
+
+/// `a.b[0].c = value` lines for a JSON value (long strings such as photos shortened).
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&p, v, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        Value::String(s) if s.chars().count() > 80 => {
+            let head: String = s.chars().take(40).collect();
+            out.push((prefix.to_string(), format!("{head:?}… ({} chars)", s.chars().count())));
+        }
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
