@@ -114,7 +114,16 @@ impl TrustStore {
     pub fn issuer_keys(&self, kid: Option<&str>, alg: Alg) -> Result<Vec<IssuerKey>> {
         if let Some(kid) = kid.filter(|k| k.starts_with("did:")) {
             let url = DidUrl::parse(kid)?;
-            let key = self.dids.resolve_key(kid, Relationship::AssertionMethod)?;
+            let key = match self.dids.resolve_key(kid, Relationship::AssertionMethod) {
+                Ok(key) => key,
+                // A did:web the verifier has no document for, but whose key it was
+                // given directly (matched by the fragment, the full kid or thumbprint).
+                Err(e) if e.code() == crate::ErrorCode::UnknownKey => {
+                    let direct = self.trusted_jwks(&[Some(kid), url.fragment], alg);
+                    return if direct.is_empty() { Err(e) } else { Ok(direct) };
+                }
+                Err(e) => return Err(e),
+            };
             if key.alg() != alg {
                 return Err(Error::KeyAlgMismatch {
                     key: key.alg().key_description().into(),
@@ -129,19 +138,7 @@ impl TrustStore {
                 },
             }]);
         }
-        let found: Vec<IssuerKey> = self
-            .keys
-            .iter()
-            .filter(|k| k.alg() == alg)
-            .filter(|k| match kid {
-                Some(kid) => k.jwk().kid.as_deref() == Some(kid) || k.thumbprint() == kid,
-                None => true,
-            })
-            .map(|k| IssuerKey {
-                key: k.clone(),
-                source: KeySource::TrustedJwk { label: k.label() },
-            })
-            .collect();
+        let found = self.trusted_jwks(&[kid], alg);
         if found.is_empty() {
             return Err(Error::UnknownKey(match kid {
                 Some(kid) => format!("kid {kid:?}"),
@@ -149,6 +146,25 @@ impl TrustStore {
             }));
         }
         Ok(found)
+    }
+
+    /// Trusted JWKs of `alg`'s type whose `kid` or thumbprint is one of `names`
+    /// (`[None]`: every such key).
+    fn trusted_jwks(&self, names: &[Option<&str>], alg: Alg) -> Vec<IssuerKey> {
+        self.keys
+            .iter()
+            .filter(|k| k.alg() == alg)
+            .filter(|k| {
+                names.iter().any(|n| match n {
+                    Some(n) => k.jwk().kid.as_deref() == Some(*n) || k.thumbprint() == *n,
+                    None => true,
+                })
+            })
+            .map(|k| IssuerKey {
+                key: k.clone(),
+                source: KeySource::TrustedJwk { label: k.label() },
+            })
+            .collect()
     }
 }
 

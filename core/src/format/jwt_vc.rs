@@ -224,7 +224,15 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
                 "signed with a key of {did}, but the credential's issuer is {}",
                 info.issuer
             ))),
-            KeySource::TrustedJwk { label } => Ok(format!("key {label} is trusted by the verifier for {}", info.issuer)),
+            // A directly trusted key still may not vouch for an issuer other than the
+            // DID its kid names.
+            KeySource::TrustedJwk { label } => match jws.kid().and_then(|k| crate::did::DidUrl::parse(k).ok()) {
+                Some(url) if !issuer_controls_did(&info.issuer, url.did) => Err(Error::UntrustedIssuer(format!(
+                    "kid names {}, but the credential's issuer is {}",
+                    url.did, info.issuer
+                ))),
+                _ => Ok(format!("key {label} is trusted by the verifier for {}", info.issuer)),
+            },
         };
         report.record("issuer_binding", &binding, |d| d.clone());
     }

@@ -19,12 +19,9 @@ pub fn detect(input: &[u8]) -> Format {
             _ => Format::Unknown,
         };
     }
-    let parts: Vec<&str> = text.split('.').collect();
-    if parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    {
+    // Two dots and no white space: a compact JWS, well-formed or not; the JOSE layer
+    // then says precisely what is wrong with it.
+    if text.bytes().filter(|&b| b == b'.').count() == 2 && !text.bytes().any(|b| b.is_ascii_whitespace()) {
         return Format::JwtVc;
     }
     Format::Unknown

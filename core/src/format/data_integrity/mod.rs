@@ -11,7 +11,8 @@
 //! `serviceNumber`…), so when a draft names no context of its own, [`issue`] adds the
 //! W3C "undefined terms" context, which maps them into the issuer-dependent vocabulary.
 
-mod proof;
+/// The ssi-backed proof layer: check and create proofs, without the credential-level checks.
+pub mod proof;
 
 use serde_json::Value;
 
