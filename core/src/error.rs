@@ -140,6 +140,9 @@ pub enum Error {
         /// Which key was tried (kid or thumbprint).
         key: String,
     },
+    /// A Data Integrity proof did not verify (the detail says which and why).
+    #[error("Data Integrity proof does not verify: {0}")]
+    DataIntegrityProofInvalid(String),
     /// Malformed or unsupported key.
     #[error("invalid key: {0}")]
     InvalidKey(String),
@@ -231,7 +234,9 @@ impl Error {
             Error::AlgNotAllowed { .. } => ErrorCode::AlgNotAllowed,
             Error::KeyAlgMismatch { .. } => ErrorCode::KeyAlgMismatch,
             Error::UnsupportedCritical(_) => ErrorCode::UnsupportedCritical,
-            Error::SignatureInvalid { .. } => ErrorCode::SignatureInvalid,
+            Error::SignatureInvalid { .. } | Error::DataIntegrityProofInvalid(_) => {
+                ErrorCode::SignatureInvalid
+            }
             Error::InvalidKey(_) => ErrorCode::InvalidKey,
             Error::UnknownKey(_) => ErrorCode::UnknownKey,
             Error::UntrustedIssuer(_) => ErrorCode::UntrustedIssuer,

@@ -194,41 +194,82 @@ mod tests {
     use crate::ErrorCode;
 
     fn token_with_header(header: &str) -> String {
-        format!("{}.{}.{}", b64::encode(header), b64::encode("{}"), b64::encode([0u8; 64]))
+        format!(
+            "{}.{}.{}",
+            b64::encode(header),
+            b64::encode("{}"),
+            b64::encode([0u8; 64])
+        )
     }
 
     #[test]
     fn refuses_none_hmac_rsa_unknown() {
-        for alg in ["none", "HS256", "HS512", "RS256", "PS256", "ES384", "ES256K", "foo"] {
+        for alg in [
+            "none", "HS256", "HS512", "RS256", "PS256", "ES384", "ES256K", "foo",
+        ] {
             let t = token_with_header(&format!(r#"{{"alg":"{alg}"}}"#));
-            assert_eq!(Jws::decode(&t).unwrap_err().code(), ErrorCode::AlgNotAllowed, "{alg}");
+            assert_eq!(
+                Jws::decode(&t).unwrap_err().code(),
+                ErrorCode::AlgNotAllowed,
+                "{alg}"
+            );
         }
         // alg:none with an empty signature (the classic attack form)
-        let t = format!("{}.{}.", b64::encode(r#"{"alg":"none"}"#), b64::encode("{}"));
-        assert_eq!(Jws::decode(&t).unwrap_err().code(), ErrorCode::AlgNotAllowed);
+        let t = format!(
+            "{}.{}.",
+            b64::encode(r#"{"alg":"none"}"#),
+            b64::encode("{}")
+        );
+        assert_eq!(
+            Jws::decode(&t).unwrap_err().code(),
+            ErrorCode::AlgNotAllowed
+        );
     }
 
     #[test]
     fn refuses_unknown_crit_and_b64_false() {
         let t = token_with_header(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#);
-        assert_eq!(Jws::decode(&t).unwrap_err().code(), ErrorCode::UnsupportedCritical);
+        assert_eq!(
+            Jws::decode(&t).unwrap_err().code(),
+            ErrorCode::UnsupportedCritical
+        );
         let t = token_with_header(r#"{"alg":"ES256","b64":false,"crit":["b64"]}"#);
-        assert_eq!(Jws::decode(&t).unwrap_err().code(), ErrorCode::UnsupportedCritical);
+        assert_eq!(
+            Jws::decode(&t).unwrap_err().code(),
+            ErrorCode::UnsupportedCritical
+        );
         let t = token_with_header(r#"{"alg":"ES256","crit":[]}"#);
-        assert_eq!(Jws::decode(&t).unwrap_err().code(), ErrorCode::MalformedInput);
+        assert_eq!(
+            Jws::decode(&t).unwrap_err().code(),
+            ErrorCode::MalformedInput
+        );
     }
 
     #[test]
     fn refuses_malformed_structure() {
-        for t in ["", "a", "a.b", "a.b.c.d", "..", "e30.e30.", "bm90IGpzb24.e30.AAAA"] {
+        for t in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "..",
+            "e30.e30.",
+            "bm90IGpzb24.e30.AAAA",
+        ] {
             let e = Jws::decode(t).unwrap_err();
             assert!(
-                matches!(e.code(), ErrorCode::MalformedInput | ErrorCode::InvalidBase64),
+                matches!(
+                    e.code(),
+                    ErrorCode::MalformedInput | ErrorCode::InvalidBase64
+                ),
                 "{t}: {e}"
             );
         }
         let t = token_with_header(r#"["ES256"]"#);
-        assert_eq!(Jws::decode(&t).unwrap_err().code(), ErrorCode::MalformedInput);
+        assert_eq!(
+            Jws::decode(&t).unwrap_err().code(),
+            ErrorCode::MalformedInput
+        );
     }
 
     #[test]
@@ -236,10 +277,16 @@ mod tests {
         let key = SoftwareKey::generate(Alg::EdDSA).unwrap();
         let t = sign_compact(Map::new(), b"{}", &key).unwrap();
         let padded = format!("{t}==");
-        assert_eq!(Jws::decode(&padded).unwrap_err().code(), ErrorCode::InvalidBase64);
+        assert_eq!(
+            Jws::decode(&padded).unwrap_err().code(),
+            ErrorCode::InvalidBase64
+        );
         let std_alphabet = t.replace('-', "+").replace('_', "/");
         if std_alphabet != t {
-            assert_eq!(Jws::decode(&std_alphabet).unwrap_err().code(), ErrorCode::InvalidBase64);
+            assert_eq!(
+                Jws::decode(&std_alphabet).unwrap_err().code(),
+                ErrorCode::InvalidBase64
+            );
         }
     }
 
@@ -251,12 +298,26 @@ mod tests {
         let t = sign_compact(Map::new(), br#"{"a":1}"#, &key).unwrap();
         let jws = Jws::decode(&t).unwrap();
         jws.verify(key.verifying_key()).unwrap();
-        assert_eq!(jws.verify(other.verifying_key()).unwrap_err().code(), ErrorCode::SignatureInvalid);
-        assert_eq!(jws.verify(ed.verifying_key()).unwrap_err().code(), ErrorCode::KeyAlgMismatch);
-        let (hp, _) = t.rsplit_once('.').unwrap();
-        let forged = format!("{}.{}", hp.replace(&b64::encode(br#"{"a":1}"#), &b64::encode(br#"{"a":2}"#)), t.rsplit_once('.').unwrap().1);
         assert_eq!(
-            Jws::decode(&forged).unwrap().verify(key.verifying_key()).unwrap_err().code(),
+            jws.verify(other.verifying_key()).unwrap_err().code(),
+            ErrorCode::SignatureInvalid
+        );
+        assert_eq!(
+            jws.verify(ed.verifying_key()).unwrap_err().code(),
+            ErrorCode::KeyAlgMismatch
+        );
+        let (hp, _) = t.rsplit_once('.').unwrap();
+        let forged = format!(
+            "{}.{}",
+            hp.replace(&b64::encode(br#"{"a":1}"#), &b64::encode(br#"{"a":2}"#)),
+            t.rsplit_once('.').unwrap().1
+        );
+        assert_eq!(
+            Jws::decode(&forged)
+                .unwrap()
+                .verify(key.verifying_key())
+                .unwrap_err()
+                .code(),
             ErrorCode::SignatureInvalid
         );
     }
@@ -264,6 +325,9 @@ mod tests {
     #[test]
     fn too_large_rejected_before_decoding() {
         let big = "a".repeat(MAX_COMPACT_JWS_LEN + 1);
-        assert_eq!(Jws::decode(&big).unwrap_err().code(), ErrorCode::InputTooLarge);
+        assert_eq!(
+            Jws::decode(&big).unwrap_err().code(),
+            ErrorCode::InputTooLarge
+        );
     }
 }

@@ -29,7 +29,7 @@
 //! let verifier = Verifier::new(trust).with_clock(Arc::new(FixedClock::new(1_700_000_000)));
 //! let report = verifier.verify(token.as_bytes());
 //! assert!(report.valid);
-//! assert_eq!(report.claims["serviceNumber"], "25057386");
+//! assert_eq!(report.claims.to_value()["serviceNumber"], "25057386");
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -6,6 +6,7 @@
 //! not be checked (no key for the issuer, a JSON-LD context not available offline).
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorCode};
@@ -90,6 +91,65 @@ impl From<&Error> for ReportError {
     }
 }
 
+/// A credential subject's claims, kept as the issuer's JSON text: nothing is
+/// re-encoded (member order and number forms survive) and a verifier that only shows
+/// or forwards them pays no tree-building cost. [`Claims::to_value`] gives a tree.
+#[derive(Clone, Debug, Default)]
+pub struct Claims(Option<Box<RawValue>>);
+
+impl Claims {
+    /// Claims from JSON text already validated by serde_json.
+    pub fn from_raw(raw: Box<RawValue>) -> Self {
+        Claims(Some(raw))
+    }
+
+    /// Claims from a JSON value.
+    pub fn from_value(value: &Value) -> Self {
+        Claims(serde_json::value::to_raw_value(value).ok())
+    }
+
+    /// Whether there are no claims (not verified, or nothing disclosed).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The JSON text (`null` when empty).
+    pub fn json(&self) -> &str {
+        self.0.as_deref().map_or("null", RawValue::get)
+    }
+
+    /// The claims as a JSON tree (`Value::Null` when empty).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.json()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for Claims {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json() || self.to_value() == other.to_value()
+    }
+}
+
+impl Serialize for Claims {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(if raw.get() == "null" {
+            Claims(None)
+        } else {
+            Claims(Some(raw))
+        })
+    }
+}
+
 /// The verification report, printed by the CLI and returned through the bindings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VerificationReport {
@@ -103,8 +163,9 @@ pub struct VerificationReport {
     pub issuer: Option<String>,
     /// Credential types (or doctype).
     pub types: Vec<String>,
-    /// The subject's claims (disclosed claims for selective-disclosure formats).
-    pub claims: Value,
+    /// The subject's claims (disclosed claims for selective-disclosure formats); empty
+    /// unless the signature verified.
+    pub claims: Claims,
     /// Start of validity, RFC 3339.
     pub valid_from: Option<String>,
     /// End of validity, RFC 3339.
@@ -127,7 +188,7 @@ impl VerificationReport {
             format,
             issuer: None,
             types: Vec::new(),
-            claims: Value::Null,
+            claims: Claims::default(),
             valid_from: None,
             valid_until: None,
             checked_at: crate::datetime::format(checked_at),
@@ -169,7 +230,12 @@ impl VerificationReport {
 
     /// Record `result` as passed (with `detail`) or as the right kind of problem:
     /// missing keys and offline contexts are "not checked"; everything else "failed".
-    pub fn record<T>(&mut self, name: &str, result: &Result<T, Error>, detail: impl FnOnce(&T) -> String) {
+    pub fn record<T>(
+        &mut self,
+        name: &str,
+        result: &Result<T, Error>,
+        detail: impl FnOnce(&T) -> String,
+    ) {
         match result {
             Ok(v) => self.pass(name, detail(v)),
             Err(e) if is_unverifiable(e) => self.not_checked(name, e),
@@ -189,10 +255,17 @@ impl VerificationReport {
 
     /// Compute `outcome` and `valid` from the checks.
     pub fn finish(mut self) -> Self {
-        self.outcome = if self.checks.iter().any(|c| c.outcome == CheckOutcome::Failed) {
+        self.outcome = if self
+            .checks
+            .iter()
+            .any(|c| c.outcome == CheckOutcome::Failed)
+        {
             Outcome::Invalid
         } else if self.checks.is_empty()
-            || self.checks.iter().any(|c| c.outcome == CheckOutcome::NotChecked)
+            || self
+                .checks
+                .iter()
+                .any(|c| c.outcome == CheckOutcome::NotChecked)
         {
             Outcome::CouldNotCheck
         } else {
@@ -220,5 +293,8 @@ impl VerificationReport {
 
 /// Errors that mean "could not check" rather than "checked and wrong".
 fn is_unverifiable(e: &Error) -> bool {
-    matches!(e.code(), ErrorCode::UnknownKey | ErrorCode::ContextUnavailable)
+    matches!(
+        e.code(),
+        ErrorCode::UnknownKey | ErrorCode::ContextUnavailable
+    )
 }

@@ -47,7 +47,10 @@ impl IssuerKey {
                 format!("{} key {method} {how}", self.key.alg())
             }
             KeySource::TrustedJwk { label } => {
-                format!("{} key {label} from the verifier's trusted keys", self.key.alg())
+                format!(
+                    "{} key {label} from the verifier's trusted keys",
+                    self.key.alg()
+                )
             }
         }
     }
@@ -77,7 +80,8 @@ impl TrustStore {
 
     /// Trust a public key directly. Private members, if present, are dropped.
     pub fn add_jwk(&mut self, jwk: &Jwk) -> Result<()> {
-        self.keys.push(Arc::new(VerifyingKey::from_jwk(&jwk.to_public())?));
+        self.keys
+            .push(Arc::new(VerifyingKey::from_jwk(&jwk.to_public())?));
         Ok(())
     }
 
@@ -120,7 +124,11 @@ impl TrustStore {
                 // given directly (matched by the fragment, the full kid or thumbprint).
                 Err(e) if e.code() == crate::ErrorCode::UnknownKey => {
                     let direct = self.trusted_jwks(&[Some(kid), url.fragment], alg);
-                    return if direct.is_empty() { Err(e) } else { Ok(direct) };
+                    return if direct.is_empty() {
+                        Err(e)
+                    } else {
+                        Ok(direct)
+                    };
                 }
                 Err(e) => return Err(e),
             };
@@ -171,7 +179,16 @@ impl TrustStore {
 /// Whether the issuer identifier `issuer` is the DID `did`, or is the HTTPS origin/URL
 /// whose did:web is `did` (the GOV.UK form: `iss` = `https://host`, key `did:web:host#…`).
 pub fn issuer_controls_did(issuer: &str, did: &str) -> bool {
-    issuer == did
-        || (issuer.starts_with("https://")
-            && crate::did::web::from_domain(issuer).is_ok_and(|d| d == did))
+    if issuer == did {
+        return true;
+    }
+    let Some(origin) = issuer.strip_prefix("https://") else {
+        return false;
+    };
+    // Fast path for the common case, a bare host: `https://host` ↔ `did:web:host`.
+    let host = origin.trim_end_matches('/');
+    if !host.contains([':', '/', '%']) {
+        return did.strip_prefix("did:web:") == Some(host);
+    }
+    crate::did::web::from_domain(issuer).is_ok_and(|d| d == did)
 }

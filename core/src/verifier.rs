@@ -92,7 +92,9 @@ impl Verifier {
             let mut r = VerificationReport::new(Format::DiVc, self.clock.now());
             r.fail(
                 "format",
-                &Error::UnsupportedFormat("Data Integrity support was not compiled in (feature `data-integrity`)".into()),
+                &Error::UnsupportedFormat(
+                    "Data Integrity support was not compiled in (feature `data-integrity`)".into(),
+                ),
             );
             r.finish()
         }

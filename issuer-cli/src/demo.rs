@@ -63,19 +63,31 @@ pub fn run(a: DemoArgs) -> CliResult {
         }
     };
 
-    step(1, "Department: create an ES256 signing key and publish it as did:web");
+    step(
+        1,
+        "Department: create an ES256 signing key and publish it as did:web",
+    );
     let issuer_key = SoftwareKey::generate(Alg::ES256)?;
     let issuer_did = did::web::from_domain(DEMO_ISSUER)?;
     let did_doc = did::web::did_document(&issuer_did, &[issuer_key.verifying_key().clone()])?;
-    let kid = format!("{issuer_did}#{}", did::web::key_id(issuer_key.verifying_key()));
-    println!("    issuer {DEMO_ISSUER}\n    DID    {issuer_did}\n    kid    {kid}\n    served at {}", did::web::to_url(&issuer_did)?);
+    let kid = format!(
+        "{issuer_did}#{}",
+        did::web::key_id(issuer_key.verifying_key())
+    );
+    println!(
+        "    issuer {DEMO_ISSUER}\n    DID    {issuer_did}\n    kid    {kid}\n    served at {}",
+        did::web::to_url(&issuer_did)?
+    );
 
     step(2, "Wallet: create a device-bound P-256 key (did:key)");
     let holder_key = SoftwareKey::generate(Alg::ES256)?;
     let holder_did = did::key::from_jwk(&holder_key.public_jwk())?;
     println!("    holder {holder_did}");
 
-    step(3, "Department: issue a Veteran Card (W3C VC 2.0, vc+jwt, GOV.UK profile)");
+    step(
+        3,
+        "Department: issue a Veteran Card (W3C VC 2.0, vc+jwt, GOV.UK profile)",
+    );
     let mut draft = CredentialDraft::new(DEMO_ISSUER, "DigitalVeteranCard");
     draft.holder = Some(holder_did.clone());
     draft.subject = veteran_card_subject();
@@ -84,9 +96,16 @@ pub fn run(a: DemoArgs) -> CliResult {
     draft.valid_until = Some(now + 365 * 86_400);
     draft.expected_update = Some(now + 330 * 86_400);
     let token = jwt_vc::issue(&draft, &kid, &issuer_key, now)?;
-    println!("    {} bytes: {}…", token.len(), &token[..60.min(token.len())]);
+    println!(
+        "    {} bytes: {}…",
+        token.len(),
+        &token[..60.min(token.len())]
+    );
 
-    step(4, "Verifier (offline, with the did.json it synced earlier): verify");
+    step(
+        4,
+        "Verifier (offline, with the did.json it synced earlier): verify",
+    );
     let mut trust = TrustStore::new();
     trust.add_did_document(&did_doc)?;
     let verifier = Verifier::new(trust.clone());
@@ -100,13 +119,19 @@ pub fn run(a: DemoArgs) -> CliResult {
     show(&bad);
     all_ok &= !bad.valid;
 
-    step(6, "Verifier: the same card a year and a day later has expired");
+    step(
+        6,
+        "Verifier: the same card a year and a day later has expired",
+    );
     let later = Verifier::new(trust).with_clock(Arc::new(FixedClock::new(now + 366 * 86_400)));
     let expired = later.verify(token.as_bytes());
     show(&expired);
     all_ok &= !expired.valid;
 
-    step(7, "Data Integrity: issue an eddsa-rdfc-2022 credential (Ed25519 did:key) and verify it");
+    step(
+        7,
+        "Data Integrity: issue an eddsa-rdfc-2022 credential (Ed25519 did:key) and verify it",
+    );
     let ed_key = SoftwareKey::generate(Alg::EdDSA)?;
     let ed_did = did::key::from_jwk(&ed_key.public_jwk())?;
     let ed_vm = format!("{ed_did}#{}", &ed_did["did:key:".len()..]);
@@ -114,24 +139,52 @@ pub fn run(a: DemoArgs) -> CliResult {
     di_draft.holder = Some(holder_did);
     di_draft.subject = veteran_card_subject();
     di_draft.valid_until = Some(now + 365 * 86_400);
-    let di = govcred::format::data_integrity::issue(&di_draft, &ed_vm, &ed_key, now, &TrustStore::new())?;
+    let di = govcred::format::data_integrity::issue(
+        &di_draft,
+        &ed_vm,
+        &ed_key,
+        now,
+        &TrustStore::new(),
+    )?;
     let di_text = serde_json::to_string(&di).unwrap_or_default();
     let di_report = Verifier::new(TrustStore::new()).verify(di_text.as_bytes());
     show(&di_report);
     all_ok &= di_report.valid;
 
     if let Some(dir) = &a.out {
-        files::write_secret(&dir.join("issuer.jwk"), issuer_key.to_private_jwk()?.to_json().as_bytes(), true)?;
-        files::write(&dir.join(".well-known/did.json"), serde_json::to_string_pretty(&did_doc).unwrap_or_default().as_bytes())?;
+        files::write_secret(
+            &dir.join("issuer.jwk"),
+            issuer_key.to_private_jwk()?.to_json().as_bytes(),
+            true,
+        )?;
+        files::write(
+            &dir.join(".well-known/did.json"),
+            serde_json::to_string_pretty(&did_doc)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
         files::write(&dir.join("veteran-card.jwt"), token.as_bytes())?;
-        files::write(&dir.join("veteran-card.di.json"), serde_json::to_string_pretty(&di).unwrap_or_default().as_bytes())?;
+        files::write(
+            &dir.join("veteran-card.di.json"),
+            serde_json::to_string_pretty(&di)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
         println!("\nArtefacts written to {}", dir.display());
     }
     println!(
         "\n{}",
-        if all_ok { "Demo complete: every check behaved as expected." } else { "Demo FAILED: a check did not behave as expected." }
+        if all_ok {
+            "Demo complete: every check behaved as expected."
+        } else {
+            "Demo FAILED: a check did not behave as expected."
+        }
     );
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Change the last character of the payload's claims so the signature no longer matches.
@@ -145,4 +198,3 @@ pub fn tamper(token: &str) -> String {
     }
     parts.join(".")
 }
-

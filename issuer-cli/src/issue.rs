@@ -74,19 +74,31 @@ pub fn default_kid(issuer: &str, key: &VerifyingKey) -> Result<String, CliError>
     } else if issuer.starts_with("did:web:") {
         format!("{issuer}#{}", did::web::key_id(key))
     } else if issuer.starts_with("https://") {
-        format!("{}#{}", did::web::from_domain(issuer)?, did::web::key_id(key))
+        format!(
+            "{}#{}",
+            did::web::from_domain(issuer)?,
+            did::web::key_id(key)
+        )
     } else {
-        return Err(CliError::input(format!("cannot derive a kid for issuer {issuer:?}: pass --kid")));
+        return Err(CliError::input(format!(
+            "cannot derive a kid for issuer {issuer:?}: pass --kid"
+        )));
     };
     Ok(kid)
 }
 
-fn draft(a: &CredentialArgs, key: &dyn Signer, claims_path: &Path) -> Result<(CredentialDraft, String), CliError> {
+fn draft(
+    a: &CredentialArgs,
+    key: &dyn Signer,
+    claims_path: &Path,
+) -> Result<(CredentialDraft, String), CliError> {
     let claims = files::read_json(claims_path)?;
-    let subject = claims
-        .as_object()
-        .cloned()
-        .ok_or_else(|| CliError::input(format!("{}: claims must be a JSON object", claims_path.display())))?;
+    let subject = claims.as_object().cloned().ok_or_else(|| {
+        CliError::input(format!(
+            "{}: claims must be a JSON object",
+            claims_path.display()
+        ))
+    })?;
     let issuer = match &a.issuer {
         Some(i) => i.clone(),
         None => did::key::from_jwk(&key.public_jwk())?,
@@ -123,7 +135,13 @@ pub fn run(cmd: IssueCommand) -> CliResult {
         IssueCommand::DiVc(a) => {
             let key = files::read_signing_key(&a.key)?;
             let (draft, kid) = draft(&a, &key, &a.claims)?;
-            let signed = govcred::format::data_integrity::issue(&draft, &kid, &key, now, &Default::default())?;
+            let signed = govcred::format::data_integrity::issue(
+                &draft,
+                &kid,
+                &key,
+                now,
+                &Default::default(),
+            )?;
             files::print_json(&signed);
         }
     }

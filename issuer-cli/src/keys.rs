@@ -65,18 +65,38 @@ pub fn did_web(a: DidWebArgs) -> CliResult {
     let mut keys = Vec::new();
     for path in &a.keys {
         let jwk = files::read_jwk(path)?;
-        keys.push(VerifyingKey::from_jwk(&jwk.to_public()).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?);
+        keys.push(
+            VerifyingKey::from_jwk(&jwk.to_public())
+                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?,
+        );
     }
     let doc = did::web::did_document(&did, &keys)?;
     let jwks = did::web::jwks(&keys);
     let url = did::web::to_url(&did)?;
     // The file's path below the site root is the URL's path.
-    let path = url.split_once("://").and_then(|(_, rest)| rest.split_once('/')).map(|(_, p)| p).unwrap_or(".well-known/did.json");
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, p)| p)
+        .unwrap_or(".well-known/did.json");
     let did_path = a.out.join(path);
     let jwks_path = did_path.with_file_name("jwks.json");
-    files::write(&did_path, serde_json::to_string_pretty(&doc).unwrap_or_default().as_bytes())?;
-    files::write(&jwks_path, serde_json::to_string_pretty(&jwks).unwrap_or_default().as_bytes())?;
-    let kids: Vec<String> = keys.iter().map(|k| format!("{did}#{}", did::web::key_id(k))).collect();
+    files::write(
+        &did_path,
+        serde_json::to_string_pretty(&doc)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    files::write(
+        &jwks_path,
+        serde_json::to_string_pretty(&jwks)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    let kids: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{did}#{}", did::web::key_id(k)))
+        .collect();
     files::print_json(&json!({
         "did": did,
         "did_document_url": url,

@@ -25,7 +25,10 @@ pub struct CliError {
 impl CliError {
     /// Usage error or unreadable input (exit 2).
     pub fn input(message: impl Into<String>) -> Self {
-        CliError { code: 2, message: message.into() }
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
     }
 }
 
@@ -39,7 +42,11 @@ impl From<govcred::Error> for CliError {
 pub type CliResult = Result<ExitCode, CliError>;
 
 #[derive(Parser)]
-#[command(name = "govcred", version, about = "Issue and verify government verifiable credentials (W3C VC 2.0 JWT, Data Integrity, DIDs)")]
+#[command(
+    name = "govcred",
+    version,
+    about = "Issue and verify government verifiable credentials (W3C VC 2.0 JWT, Data Integrity, DIDs)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

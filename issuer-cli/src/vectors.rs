@@ -51,7 +51,11 @@ fn with_payload(token: &str, payload: &[u8]) -> String {
 
 /// An unsigned or HMAC-"signed" token with `header`, for the rejection vectors.
 fn forged(header: &Value, payload: &[u8], hmac_key: Option<&[u8]>) -> String {
-    let input = format!("{}.{}", b64::encode(header.to_string()), b64::encode(payload));
+    let input = format!(
+        "{}.{}",
+        b64::encode(header.to_string()),
+        b64::encode(payload)
+    );
     let sig = match hmac_key {
         Some(k) => {
             let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, k);
@@ -76,12 +80,23 @@ pub fn run(a: VectorsArgs) -> CliResult {
     let rogue = seeded("rogue ES256", Alg::ES256)?;
     let holder = seeded("holder ES256", Alg::ES256)?;
     let issuer_did = did::web::from_domain(VECTOR_ISSUER)?;
-    let doc = did::web::did_document(&issuer_did, &[es.verifying_key().clone(), ed.verifying_key().clone()])?;
+    let doc = did::web::did_document(
+        &issuer_did,
+        &[es.verifying_key().clone(), ed.verifying_key().clone()],
+    )?;
     let kid = |k: &SoftwareKey| format!("{issuer_did}#{}", did::web::key_id(k.verifying_key()));
     let holder_did = did::key::from_jwk(&holder.public_jwk())?;
 
-    for (name, k) in [("issuer-es256", &es), ("issuer-eddsa", &ed), ("rogue-es256", &rogue), ("holder-es256", &holder)] {
-        write_json(&dir.join(format!("keys/{name}.private.jwk.json")), &serde_json::to_value(k.to_private_jwk()?).unwrap_or_default())?;
+    for (name, k) in [
+        ("issuer-es256", &es),
+        ("issuer-eddsa", &ed),
+        ("rogue-es256", &rogue),
+        ("holder-es256", &holder),
+    ] {
+        write_json(
+            &dir.join(format!("keys/{name}.private.jwk.json")),
+            &serde_json::to_value(k.to_private_jwk()?).unwrap_or_default(),
+        )?;
     }
     write_json(&dir.join("did.json"), &doc)?;
 
@@ -106,28 +121,106 @@ pub fn run(a: VectorsArgs) -> CliResult {
         }
         h
     };
-    let sign_with_header = |extra: serde_json::Map<String, Value>, key: &SoftwareKey| -> Result<String, CliError> {
-        Ok(govcred::jose::sign_compact(extra, &payload, key)?)
-    };
+    let sign_with_header =
+        |extra: serde_json::Map<String, Value>, key: &SoftwareKey| -> Result<String, CliError> {
+            Ok(govcred::jose::sign_compact(extra, &payload, key)?)
+        };
     let hdr = |v: Value| v.as_object().cloned().unwrap_or_default();
     let public_jwk_bytes = es.public_jwk().to_json();
 
     // (name, token, verify-at, description)
     let at = ISSUED_AT + DAY;
     let cases: Vec<(&str, String, i64, &str)> = vec![
-        ("valid-es256", valid_es.clone(), at, "GOV.UK-profile Veteran Card, ES256, did:web kid"),
-        ("valid-eddsa", valid_ed.clone(), at, "the same credential signed with EdDSA (deterministic: reproducible byte for byte)"),
-        ("expired", valid_ed.clone(), ISSUED_AT + 366 * DAY, "valid-eddsa checked a day after validUntil"),
-        ("not-yet-valid", valid_ed.clone(), ISSUED_AT - DAY, "valid-eddsa checked a day before validFrom"),
-        ("tampered-payload", with_payload(&valid_ed, tampered_payload.as_bytes()), at, "serviceNumber changed after signing"),
-        ("wrong-key", jwt_vc::issue(&draft, &kid(&es), &rogue, ISSUED_AT)?, at, "signed by a key that is not the one its kid names"),
-        ("alg-none", forged(&header("none", json!({})), &payload, None), at, "unsecured JWT (alg none, empty signature)"),
-        ("alg-hs256-public-key", forged(&header("HS256", json!({})), &payload, Some(public_jwk_bytes.as_bytes())), at, "HMAC with the issuer's public JWK as secret (key confusion)"),
-        ("unknown-kid", sign_with_header(hdr(json!({"typ": "vc+jwt", "cty": "vc", "kid": "did:web:unknown.example#k1"})), &es)?, at, "kid names a did:web the verifier has no document for"),
-        ("crit-unknown", sign_with_header(hdr(json!({"typ": "vc+jwt", "cty": "vc", "kid": kid(&ed), "crit": ["urn:example:policy"], "urn:example:policy": 1})), &ed)?, at, "crit names a header parameter the verifier does not understand"),
-        ("wrong-typ", sign_with_header(hdr(json!({"typ": "JWT", "kid": kid(&ed)})), &ed)?, at, "typ JWT instead of vc+jwt"),
-        ("issuer-mismatch", jwt_vc::issue(&evil, &kid(&ed), &ed, ISSUED_AT)?, at, "issuer claims another origin than the did:web whose key signed"),
-        ("truncated", valid_ed[..valid_ed.len() - 10].to_string(), at, "the last 10 characters cut off"),
+        (
+            "valid-es256",
+            valid_es.clone(),
+            at,
+            "GOV.UK-profile Veteran Card, ES256, did:web kid",
+        ),
+        (
+            "valid-eddsa",
+            valid_ed.clone(),
+            at,
+            "the same credential signed with EdDSA (deterministic: reproducible byte for byte)",
+        ),
+        (
+            "expired",
+            valid_ed.clone(),
+            ISSUED_AT + 366 * DAY,
+            "valid-eddsa checked a day after validUntil",
+        ),
+        (
+            "not-yet-valid",
+            valid_ed.clone(),
+            ISSUED_AT - DAY,
+            "valid-eddsa checked a day before validFrom",
+        ),
+        (
+            "tampered-payload",
+            with_payload(&valid_ed, tampered_payload.as_bytes()),
+            at,
+            "serviceNumber changed after signing",
+        ),
+        (
+            "wrong-key",
+            jwt_vc::issue(&draft, &kid(&es), &rogue, ISSUED_AT)?,
+            at,
+            "signed by a key that is not the one its kid names",
+        ),
+        (
+            "alg-none",
+            forged(&header("none", json!({})), &payload, None),
+            at,
+            "unsecured JWT (alg none, empty signature)",
+        ),
+        (
+            "alg-hs256-public-key",
+            forged(
+                &header("HS256", json!({})),
+                &payload,
+                Some(public_jwk_bytes.as_bytes()),
+            ),
+            at,
+            "HMAC with the issuer's public JWK as secret (key confusion)",
+        ),
+        (
+            "unknown-kid",
+            sign_with_header(
+                hdr(json!({"typ": "vc+jwt", "cty": "vc", "kid": "did:web:unknown.example#k1"})),
+                &es,
+            )?,
+            at,
+            "kid names a did:web the verifier has no document for",
+        ),
+        (
+            "crit-unknown",
+            sign_with_header(
+                hdr(
+                    json!({"typ": "vc+jwt", "cty": "vc", "kid": kid(&ed), "crit": ["urn:example:policy"], "urn:example:policy": 1}),
+                ),
+                &ed,
+            )?,
+            at,
+            "crit names a header parameter the verifier does not understand",
+        ),
+        (
+            "wrong-typ",
+            sign_with_header(hdr(json!({"typ": "JWT", "kid": kid(&ed)})), &ed)?,
+            at,
+            "typ JWT instead of vc+jwt",
+        ),
+        (
+            "issuer-mismatch",
+            jwt_vc::issue(&evil, &kid(&ed), &ed, ISSUED_AT)?,
+            at,
+            "issuer claims another origin than the did:web whose key signed",
+        ),
+        (
+            "truncated",
+            valid_ed[..valid_ed.len() - 10].to_string(),
+            at,
+            "the last 10 characters cut off",
+        ),
     ];
 
     let mut trust = TrustStore::new();
@@ -137,7 +230,10 @@ pub fn run(a: VectorsArgs) -> CliResult {
         files::write(&dir.join(format!("{name}.jwt")), token.as_bytes())?;
         let verifier = Verifier::new(trust.clone()).with_clock(Arc::new(FixedClock::new(*at)));
         let report = verifier.verify(token.as_bytes());
-        write_json(&dir.join(format!("expected/{name}.report.json")), &serde_json::to_value(&report).unwrap_or_default())?;
+        write_json(
+            &dir.join(format!("expected/{name}.report.json")),
+            &serde_json::to_value(&report).unwrap_or_default(),
+        )?;
         manifest.push(json!({
             "name": name,
             "description": description,

@@ -36,15 +36,23 @@ pub struct VerifyArgs {
 }
 
 /// Build a trust store from command-line files.
-pub fn trust_from(jwks: &[PathBuf], did_docs: &[PathBuf], contexts: &[String]) -> Result<TrustStore, CliError> {
+pub fn trust_from(
+    jwks: &[PathBuf],
+    did_docs: &[PathBuf],
+    contexts: &[String],
+) -> Result<TrustStore, CliError> {
     let mut trust = TrustStore::new();
     for p in jwks {
         let jwk = files::read_jwk(p)?;
-        trust.add_jwk(&jwk).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+        trust
+            .add_jwk(&jwk)
+            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
     for p in did_docs {
         let doc = files::read_json(p)?;
-        trust.add_did_document(&doc).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+        trust
+            .add_did_document(&doc)
+            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
     for c in contexts {
         let (url, file) = c
@@ -69,7 +77,11 @@ pub fn run(a: VerifyArgs) -> CliResult {
     } else {
         print_human(&report);
     }
-    Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Print a report for people.
@@ -105,10 +117,10 @@ pub fn print_human(r: &VerificationReport) {
     for e in &r.errors {
         println!("  error {}: {}", e.code, e.message);
     }
-    if r.claims.is_object() || r.claims.is_array() {
+    if !r.claims.is_empty() {
         println!("  claims:");
         let mut lines = Vec::new();
-        flatten("", &r.claims, &mut lines);
+        flatten("", &r.claims.to_value(), &mut lines);
         for (path, value) in lines {
             println!("    {path} = {value}");
         }
@@ -121,7 +133,11 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
     match v {
         Value::Object(m) => {
             for (k, v) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&p, v, out);
             }
         }
@@ -132,7 +148,10 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
         }
         Value::String(s) if s.chars().count() > 80 => {
             let head: String = s.chars().take(40).collect();
-            out.push((prefix.to_string(), format!("{head:?}… ({} chars)", s.chars().count())));
+            out.push((
+                prefix.to_string(),
+                format!("{head:?}… ({} chars)", s.chars().count()),
+            ));
         }
         other => out.push((prefix.to_string(), other.to_string())),
     }

@@ -7,12 +7,19 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn govcred(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govcred")).args(args).output().expect("run govcred")
+    Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args(args)
+        .output()
+        .expect("run govcred")
 }
 
 fn ok_json(args: &[&str]) -> Value {
     let out = govcred(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
@@ -26,22 +33,37 @@ fn keygen_writes_a_private_key_with_mode_0600() {
     for alg in ["ES256", "EdDSA"] {
         let key = dir.path().join(format!("{alg}.jwk"));
         let out = ok_json(&["keygen", "--alg", alg, "--out", s(&key)]);
-        assert!(out["public_jwk"].get("d").is_none(), "public output carries no private key");
+        assert!(
+            out["public_jwk"].get("d").is_none(),
+            "public output carries no private key"
+        );
         let did_key = out["did_key"].as_str().unwrap();
-        assert!(did_key.starts_with(if alg == "ES256" { "did:key:zDn" } else { "did:key:z6Mk" }));
+        assert!(did_key.starts_with(if alg == "ES256" {
+            "did:key:zDn"
+        } else {
+            "did:key:z6Mk"
+        }));
         assert!(out["did_jwk"].as_str().unwrap().starts_with("did:jwk:"));
         let private: Value = serde_json::from_str(&std::fs::read_to_string(&key).unwrap()).unwrap();
         assert!(private.get("d").is_some());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         // Never overwrites a key by accident.
         let again = govcred(&["keygen", "--alg", alg, "--out", s(&key)]);
         assert_eq!(again.status.code(), Some(2));
     }
-    assert_eq!(govcred(&["keygen", "--alg", "HS256", "--out", "x"]).status.code(), Some(2));
+    assert_eq!(
+        govcred(&["keygen", "--alg", "HS256", "--out", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -52,25 +74,59 @@ fn issue_publish_and_verify_offline() {
     ok_json(&["keygen", "--alg", "ES256", "--out", s(&k1)]);
     ok_json(&["keygen", "--alg", "EdDSA", "--out", s(&k2)]);
     let site = dir.path().join("site");
-    let pubd = ok_json(&["did-web", "--domain", "issuer.example.gov.uk", "--key", s(&k1), "--key", s(&k2), "--out", s(&site)]);
+    let pubd = ok_json(&[
+        "did-web",
+        "--domain",
+        "issuer.example.gov.uk",
+        "--key",
+        s(&k1),
+        "--key",
+        s(&k2),
+        "--out",
+        s(&site),
+    ]);
     assert_eq!(pubd["did"], "did:web:issuer.example.gov.uk");
     let did_json = site.join(".well-known/did.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&did_json).unwrap()).unwrap();
-    assert_eq!(doc["verificationMethod"].as_array().unwrap().len(), 2, "both keys published for rotation");
+    assert_eq!(
+        doc["verificationMethod"].as_array().unwrap().len(),
+        2,
+        "both keys published for rotation"
+    );
     assert_eq!(doc["assertionMethod"].as_array().unwrap().len(), 2);
-    let jwks: Value = serde_json::from_str(&std::fs::read_to_string(site.join(".well-known/jwks.json")).unwrap()).unwrap();
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join(".well-known/jwks.json")).unwrap())
+            .unwrap();
     assert_eq!(jwks["keys"][0]["use"], "sig");
 
     let claims = dir.path().join("claims.json");
-    std::fs::write(&claims, r#"{"serviceNumber":"25057386","serviceBranch":"British Army"}"#).unwrap();
+    std::fs::write(
+        &claims,
+        r#"{"serviceNumber":"25057386","serviceBranch":"British Army"}"#,
+    )
+    .unwrap();
     for key in [&k1, &k2] {
         let out = govcred(&[
-            "issue", "jwt-vc", "--key", s(key), "--issuer", "https://issuer.example.gov.uk",
-            "--type", "DigitalVeteranCard", "--claims", s(&claims),
-            "--holder", "did:key:zDnaeSGfSQMYvnLbLWEubhhGDPoq7pA9MMNvumvbsmMCZovUR",
-            "--valid-until", "2099-01-01T00:00:00Z",
+            "issue",
+            "jwt-vc",
+            "--key",
+            s(key),
+            "--issuer",
+            "https://issuer.example.gov.uk",
+            "--type",
+            "DigitalVeteranCard",
+            "--claims",
+            s(&claims),
+            "--holder",
+            "did:key:zDnaeSGfSQMYvnLbLWEubhhGDPoq7pA9MMNvumvbsmMCZovUR",
+            "--valid-until",
+            "2099-01-01T00:00:00Z",
         ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let cred = dir.path().join("cred.jwt");
         std::fs::write(&cred, &out.stdout).unwrap();
 
@@ -78,12 +134,27 @@ fn issue_publish_and_verify_offline() {
         assert_eq!(report["valid"], true, "{report}");
         assert_eq!(report["format"], "jwt-vc");
         assert_eq!(report["issuer"], "https://issuer.example.gov.uk");
-        assert_eq!(report["types"], serde_json::json!(["VerifiableCredential", "DigitalVeteranCard"]));
+        assert_eq!(
+            report["types"],
+            serde_json::json!(["VerifiableCredential", "DigitalVeteranCard"])
+        );
         assert_eq!(report["claims"]["serviceNumber"], "25057386");
-        assert!(report["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true));
+        assert!(report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true));
 
         // Exit 1 for an invalid credential: expired at --at, or no key to check it.
-        let late = govcred(&["verify", s(&cred), "--did-doc", s(&did_json), "--at", "2099-06-01T00:00:00Z", "--json"]);
+        let late = govcred(&[
+            "verify",
+            s(&cred),
+            "--did-doc",
+            s(&did_json),
+            "--at",
+            "2099-06-01T00:00:00Z",
+            "--json",
+        ]);
         assert_eq!(late.status.code(), Some(1));
         let r: Value = serde_json::from_slice(&late.stdout).unwrap();
         assert_eq!(r["errors"][0]["code"], "expired");
@@ -92,7 +163,12 @@ fn issue_publish_and_verify_offline() {
         assert!(String::from_utf8_lossy(&nokey.stdout).contains("COULD NOT CHECK"));
         // Trusting the key directly works too.
         let direct = govcred(&["verify", s(&cred), "--jwk", s(key)]);
-        assert_eq!(direct.status.code(), Some(0), "{}", String::from_utf8_lossy(&direct.stdout));
+        assert_eq!(
+            direct.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&direct.stdout)
+        );
     }
 }
 
@@ -103,8 +179,21 @@ fn issue_and_verify_data_integrity() {
     ok_json(&["keygen", "--alg", "EdDSA", "--out", s(&key)]);
     let claims = dir.path().join("claims.json");
     std::fs::write(&claims, r#"{"serviceNumber":"25057386"}"#).unwrap();
-    let out = govcred(&["issue", "di-vc", "--key", s(&key), "--type", "DigitalVeteranCard", "--claims", s(&claims)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = govcred(&[
+        "issue",
+        "di-vc",
+        "--key",
+        s(&key),
+        "--type",
+        "DigitalVeteranCard",
+        "--claims",
+        s(&claims),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cred = dir.path().join("cred.json");
     std::fs::write(&cred, &out.stdout).unwrap();
     let report = ok_json(&["verify", s(&cred), "--json"]);
@@ -113,7 +202,16 @@ fn issue_and_verify_data_integrity() {
     // eddsa-rdfc-2022 needs an Ed25519 key.
     let es = dir.path().join("es.jwk");
     ok_json(&["keygen", "--alg", "ES256", "--out", s(&es)]);
-    let bad = govcred(&["issue", "di-vc", "--key", s(&es), "--type", "T", "--claims", s(&claims)]);
+    let bad = govcred(&[
+        "issue",
+        "di-vc",
+        "--key",
+        s(&es),
+        "--type",
+        "T",
+        "--claims",
+        s(&claims),
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("key_alg_mismatch"));
 }
@@ -121,12 +219,28 @@ fn issue_and_verify_data_integrity() {
 #[test]
 fn unreadable_or_unusable_input_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(govcred(&["verify", "/nonexistent/file"]).status.code(), Some(2));
-    assert_eq!(govcred(&["verify", "x", "--at", "yesterday"]).status.code(), Some(2));
+    assert_eq!(
+        govcred(&["verify", "/nonexistent/file"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        govcred(&["verify", "x", "--at", "yesterday"]).status.code(),
+        Some(2)
+    );
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{ not json").unwrap();
-    assert_eq!(govcred(&["verify", "/dev/null", "--did-doc", s(&junk)]).status.code(), Some(2));
-    assert_eq!(govcred(&["verify", "/dev/null", "--jwk", s(&junk)]).status.code(), Some(2));
+    assert_eq!(
+        govcred(&["verify", "/dev/null", "--did-doc", s(&junk)])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        govcred(&["verify", "/dev/null", "--jwk", s(&junk)])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(govcred(&["no-such-command"]).status.code(), Some(2));
     // Not a credential at all: a verification result (invalid), not a usage error.
     let out = govcred(&["verify", s(&junk), "--json"]);
@@ -139,7 +253,11 @@ fn unreadable_or_unusable_input_exits_2() {
 fn demo_runs_the_main_job() {
     let out = govcred(&["demo"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("VALID — jwt-vc"));
     assert!(text.contains("signature_invalid"));
     assert!(text.contains("expired"));
@@ -151,7 +269,9 @@ fn demo_runs_the_main_job() {
 fn bench_reports_ratios_as_json() {
     // A benchmark smoke test: the numbers are not asserted (speed is measured by
     // `govcred bench --release`, never by tests), only that every row has a ratio.
-    let out = ok_json(&["bench", "--json", "--millis", "5", "--rounds", "1", "--format", "jwt-vc"]);
+    let out = ok_json(&[
+        "bench", "--json", "--millis", "5", "--rounds", "1", "--format", "jwt-vc",
+    ]);
     let rows = out["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4);
     for r in rows {

@@ -16,7 +16,10 @@ fn published() -> PathBuf {
 }
 
 fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 fn check_dir(dir: &Path) {
@@ -25,17 +28,36 @@ fn check_dir(dir: &Path) {
     assert!(cases.len() >= 13);
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let token = std::fs::read(dir.join("jwt-vc").join(case["credential"].as_str().unwrap())).unwrap();
+        let token = std::fs::read(
+            dir.join("jwt-vc")
+                .join(case["credential"].as_str().unwrap()),
+        )
+        .unwrap();
         let mut trust = TrustStore::new();
         for d in case["trusted_did_documents"].as_array().unwrap() {
-            trust.add_did_document(&read_json(&dir.join("jwt-vc").join(d.as_str().unwrap()))).unwrap();
+            trust
+                .add_did_document(&read_json(&dir.join("jwt-vc").join(d.as_str().unwrap())))
+                .unwrap();
         }
         let at = datetime::parse(case["verify_at"].as_str().unwrap(), "verify_at").unwrap();
-        let report = Verifier::new(trust).with_clock(Arc::new(FixedClock::new(at))).verify(&token);
-        let expected = read_json(&dir.join("jwt-vc").join(case["expected_report"].as_str().unwrap()));
+        let report = Verifier::new(trust)
+            .with_clock(Arc::new(FixedClock::new(at)))
+            .verify(&token);
+        let expected = read_json(
+            &dir.join("jwt-vc")
+                .join(case["expected_report"].as_str().unwrap()),
+        );
         assert_eq!(serde_json::to_value(&report).unwrap(), expected, "{name}");
-        assert_eq!(report.valid, case["expected_valid"].as_bool().unwrap(), "{name}");
-        let codes: Vec<Value> = report.errors.iter().map(|e| serde_json::to_value(e.code).unwrap()).collect();
+        assert_eq!(
+            report.valid,
+            case["expected_valid"].as_bool().unwrap(),
+            "{name}"
+        );
+        let codes: Vec<Value> = report
+            .errors
+            .iter()
+            .map(|e| serde_json::to_value(e.code).unwrap())
+            .collect();
         assert_eq!(Value::from(codes), case["expected_error_codes"], "{name}");
     }
 }
@@ -52,7 +74,11 @@ fn regenerating_reproduces_the_published_vectors() {
         .args(["vectors", "--out", tmp.path().to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     check_dir(tmp.path());
     let old = published().join("jwt-vc");
     let new = tmp.path().join("jwt-vc");
@@ -60,7 +86,10 @@ fn regenerating_reproduces_the_published_vectors() {
     assert_eq!(read_json(&new.join("manifest.json")), manifest, "manifest");
     let mut files = vec!["did.json".to_string()];
     for entry in std::fs::read_dir(old.join("keys")).unwrap() {
-        files.push(format!("keys/{}", entry.unwrap().file_name().to_string_lossy()));
+        files.push(format!(
+            "keys/{}",
+            entry.unwrap().file_name().to_string_lossy()
+        ));
     }
     for case in manifest["cases"].as_array().unwrap() {
         files.push(case["expected_report"].as_str().unwrap().to_string());
@@ -76,6 +105,10 @@ fn regenerating_reproduces_the_published_vectors() {
         }
     }
     for f in files {
-        assert_eq!(std::fs::read(old.join(&f)).unwrap(), std::fs::read(new.join(&f)).unwrap(), "{f} changed: run `cargo run -p govcred-cli -- vectors` and review the diff");
+        assert_eq!(
+            std::fs::read(old.join(&f)).unwrap(),
+            std::fs::read(new.join(&f)).unwrap(),
+            "{f} changed: run `cargo run -p govcred-cli -- vectors` and review the diff"
+        );
     }
 }

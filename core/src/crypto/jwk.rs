@@ -108,9 +108,8 @@ impl Jwk {
     /// RFC 7638 thumbprint input: the required members in lexicographic order.
     pub fn thumbprint_input(&self) -> Result<String> {
         let req = |name: &str, v: &Option<String>| {
-            v.clone().ok_or_else(|| {
-                Error::InvalidKey(format!("{} JWK without `{name}`", self.kty))
-            })
+            v.clone()
+                .ok_or_else(|| Error::InvalidKey(format!("{} JWK without `{name}`", self.kty)))
         };
         let mut m = BTreeMap::new();
         m.insert("kty", self.kty.clone());

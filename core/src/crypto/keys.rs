@@ -128,7 +128,9 @@ impl VerifyingKey {
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
             .map_err(|_| Error::InvalidKey("not a valid Ed25519 public key".into()))?;
         if key.is_weak() {
-            return Err(Error::InvalidKey("Ed25519 public key has small order".into()));
+            return Err(Error::InvalidKey(
+                "Ed25519 public key has small order".into(),
+            ));
         }
         Ok(VerifyingKey {
             jwk: Jwk {
@@ -377,7 +379,11 @@ mod tests {
             key.verifying_key().verify(alg, b"msg", &sig).unwrap();
             let err = key.verifying_key().verify(alg, b"msh", &sig).unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::SignatureInvalid);
-            let other = if alg == Alg::ES256 { Alg::EdDSA } else { Alg::ES256 };
+            let other = if alg == Alg::ES256 {
+                Alg::EdDSA
+            } else {
+                Alg::ES256
+            };
             let err = key.verifying_key().verify(other, b"msg", &sig).unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::KeyAlgMismatch);
         }
@@ -400,9 +406,15 @@ mod tests {
 
     #[test]
     fn mismatched_private_and_public_rejected() {
-        let a = SoftwareKey::generate(Alg::ES256).unwrap().to_private_jwk().unwrap();
+        let a = SoftwareKey::generate(Alg::ES256)
+            .unwrap()
+            .to_private_jwk()
+            .unwrap();
         let b = SoftwareKey::generate(Alg::ES256).unwrap().public_jwk();
-        let mixed = Jwk { d: a.d.clone(), ..b };
+        let mixed = Jwk {
+            d: a.d.clone(),
+            ..b
+        };
         assert_eq!(
             SoftwareKey::from_jwk(&mixed).unwrap_err().code(),
             crate::ErrorCode::InvalidKey
@@ -414,7 +426,10 @@ mod tests {
         let key = SoftwareKey::generate(Alg::ES256).unwrap();
         let c = key.verifying_key().compressed_bytes();
         assert_eq!(c.len(), 33);
-        assert_eq!(&VerifyingKey::from_p256_sec1(&c).unwrap(), key.verifying_key());
+        assert_eq!(
+            &VerifyingKey::from_p256_sec1(&c).unwrap(),
+            key.verifying_key()
+        );
     }
 
     #[test]

@@ -96,13 +96,13 @@ impl DidDocument {
             did: "(unknown)".into(),
             reason: "not a JSON object".into(),
         })?;
-        let id = obj
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::InvalidDidDocument {
-                did: "(unknown)".into(),
-                reason: "no `id`".into(),
-            })?;
+        let id =
+            obj.get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::InvalidDidDocument {
+                    did: "(unknown)".into(),
+                    reason: "no `id`".into(),
+                })?;
         crate::did::DidUrl::parse(id)?;
         let bad = |reason: String| Error::InvalidDidDocument {
             did: id.into(),
@@ -133,7 +133,12 @@ impl DidDocument {
                 let vm_id = match entry {
                     Value::String(s) => absolute(id, s),
                     Value::Object(_) => doc.add_method(entry)?,
-                    _ => return Err(bad(format!("`{}` entries must be strings or objects", rel.member()))),
+                    _ => {
+                        return Err(bad(format!(
+                            "`{}` entries must be strings or objects",
+                            rel.member()
+                        )))
+                    }
                 };
                 doc.relationships.push((rel, vm_id));
             }
@@ -162,7 +167,9 @@ impl DidDocument {
                 .map_err(|e| Error::InvalidKey(e.to_string()))
                 .and_then(|j| {
                     if j.is_private() {
-                        Err(Error::InvalidKey("private key material in a DID document".into()))
+                        Err(Error::InvalidKey(
+                            "private key material in a DID document".into(),
+                        ))
                     } else {
                         VerifyingKey::from_jwk(&j)
                     }
@@ -177,10 +184,14 @@ impl DidDocument {
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
                     .ok_or_else(|| Error::InvalidKey("bad publicKeyBase58".into()))
                     .and_then(|b| VerifyingKey::from_ed25519(&b)),
-                other => Err(Error::InvalidKey(format!("publicKeyBase58 of type {other:?}"))),
+                other => Err(Error::InvalidKey(format!(
+                    "publicKeyBase58 of type {other:?}"
+                ))),
             }
         } else {
-            Err(Error::InvalidKey("no publicKeyJwk or publicKeyMultibase".into()))
+            Err(Error::InvalidKey(
+                "no publicKeyJwk or publicKeyMultibase".into(),
+            ))
         };
         match key {
             Ok(key) => {

@@ -24,11 +24,17 @@ pub fn multibase(key: &VerifyingKey) -> String {
 /// Decode a multibase `Multikey` (`z6Mk…` / `zDn…`).
 pub fn from_multibase(text: &str) -> Result<VerifyingKey> {
     let bad = |reason: &str| Error::InvalidKey(format!("multikey {text:?}: {reason}"));
-    let b58 = text.strip_prefix('z').ok_or_else(|| bad("must be base58btc (start with `z`)"))?;
-    let bytes = bs58::decode(b58).into_vec().map_err(|_| bad("invalid base58btc"))?;
+    let b58 = text
+        .strip_prefix('z')
+        .ok_or_else(|| bad("must be base58btc (start with `z`)"))?;
+    let bytes = bs58::decode(b58)
+        .into_vec()
+        .map_err(|_| bad("invalid base58btc"))?;
     match bytes.split_at_checked(2) {
         Some((p, k)) if p == ED25519_PREFIX => {
-            let k: [u8; 32] = k.try_into().map_err(|_| bad("Ed25519 key must be 32 bytes"))?;
+            let k: [u8; 32] = k
+                .try_into()
+                .map_err(|_| bad("Ed25519 key must be 32 bytes"))?;
             VerifyingKey::from_ed25519(&k)
         }
         Some((p, k)) if p == P256_PREFIX => {
@@ -37,21 +43,28 @@ pub fn from_multibase(text: &str) -> Result<VerifyingKey> {
             }
             VerifyingKey::from_p256_sec1(k)
         }
-        _ => Err(bad("unsupported multicodec: only Ed25519 (0xed) and P-256 (0x1200)")),
+        _ => Err(bad(
+            "unsupported multicodec: only Ed25519 (0xed) and P-256 (0x1200)",
+        )),
     }
 }
 
 /// The did:key of a public JWK.
 pub fn from_jwk(jwk: &Jwk) -> Result<String> {
-    Ok(format!("did:key:{}", multibase(&VerifyingKey::from_jwk(jwk)?)))
+    Ok(format!(
+        "did:key:{}",
+        multibase(&VerifyingKey::from_jwk(jwk)?)
+    ))
 }
 
 /// The key inside a did:key (the DID, without fragment).
 pub fn to_key(did: &str) -> Result<VerifyingKey> {
-    let id = did.strip_prefix("did:key:").ok_or_else(|| Error::InvalidDid {
-        did: did.into(),
-        reason: "not a did:key".into(),
-    })?;
+    let id = did
+        .strip_prefix("did:key:")
+        .ok_or_else(|| Error::InvalidDid {
+            did: did.into(),
+            reason: "not a did:key".into(),
+        })?;
     from_multibase(id).map_err(|e| Error::InvalidDid {
         did: did.into(),
         reason: e.to_string(),

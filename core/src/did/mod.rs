@@ -55,11 +55,17 @@ impl<'a> DidUrl<'a> {
             Some((d, f)) => (d, Some(f)),
             None => (url, None),
         };
-        let rest = did.strip_prefix("did:").ok_or_else(|| bad("does not start with `did:`"))?;
+        let rest = did
+            .strip_prefix("did:")
+            .ok_or_else(|| bad("does not start with `did:`"))?;
         let (method, id) = rest
             .split_once(':')
             .ok_or_else(|| bad("no method-specific identifier"))?;
-        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        if method.is_empty()
+            || !method
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
             return Err(bad("method name must be lower-case letters and digits"));
         }
         if id.is_empty() || id.contains(['?', '/']) {
@@ -94,7 +100,8 @@ impl DidResolver {
     /// the same `id` replaces the previous one.
     pub fn add_document(&mut self, json: &serde_json::Value) -> Result<()> {
         let doc = DidDocument::from_json(json)?;
-        self.documents.insert(doc.id.clone(), (Arc::new(doc), json.clone()));
+        self.documents
+            .insert(doc.id.clone(), (Arc::new(doc), json.clone()));
         Ok(())
     }
 
@@ -124,7 +131,11 @@ impl DidResolver {
 
     /// The key of verification method `did_url`, which must be authorised for
     /// `relationship` in its DID document.
-    pub fn resolve_key(&self, did_url: &str, relationship: Relationship) -> Result<Arc<VerifyingKey>> {
+    pub fn resolve_key(
+        &self,
+        did_url: &str,
+        relationship: Relationship,
+    ) -> Result<Arc<VerifyingKey>> {
         let url = DidUrl::parse(did_url)?;
         if url.fragment.is_none() {
             return Err(Error::InvalidDid {
@@ -153,18 +164,44 @@ mod tests {
     #[test]
     fn did_url_parsing() {
         let u = DidUrl::parse("did:web:example.com%3A3000:user#k-1").unwrap();
-        assert_eq!((u.did, u.method, u.id, u.fragment), ("did:web:example.com%3A3000:user", "web", "example.com%3A3000:user", Some("k-1")));
-        for bad in ["", "did:", "did:web", "dud:web:x", "did:WEB:x", "did:web:x#", "did:web:x/path", "did:web:x?q=1"] {
-            assert_eq!(DidUrl::parse(bad).unwrap_err().code(), crate::ErrorCode::InvalidDid, "{bad}");
+        assert_eq!(
+            (u.did, u.method, u.id, u.fragment),
+            (
+                "did:web:example.com%3A3000:user",
+                "web",
+                "example.com%3A3000:user",
+                Some("k-1")
+            )
+        );
+        for bad in [
+            "",
+            "did:",
+            "did:web",
+            "dud:web:x",
+            "did:WEB:x",
+            "did:web:x#",
+            "did:web:x/path",
+            "did:web:x?q=1",
+        ] {
+            assert_eq!(
+                DidUrl::parse(bad).unwrap_err().code(),
+                crate::ErrorCode::InvalidDid,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn unsupplied_did_web_is_unknown_key_with_url() {
         let e = DidResolver::new()
-            .resolve_key("did:web:issuer.example.gov.uk#k", Relationship::AssertionMethod)
+            .resolve_key(
+                "did:web:issuer.example.gov.uk#k",
+                Relationship::AssertionMethod,
+            )
             .unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::UnknownKey);
-        assert!(e.to_string().contains("https://issuer.example.gov.uk/.well-known/did.json"));
+        assert!(e
+            .to_string()
+            .contains("https://issuer.example.gov.uk/.well-known/did.json"));
     }
 }

@@ -19,7 +19,9 @@ fn valid_host(host: &str) -> bool {
         && host.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -29,7 +31,9 @@ fn valid_host(host: &str) -> bool {
 /// `https://example.com/user/alice/did.json`; without a path,
 /// `https://example.com/.well-known/did.json`. A port is written `%3A`.
 pub fn to_url(did: &str) -> Result<String> {
-    let id = did.strip_prefix("did:web:").ok_or_else(|| bad(did, "not a did:web"))?;
+    let id = did
+        .strip_prefix("did:web:")
+        .ok_or_else(|| bad(did, "not a did:web"))?;
     let mut segments = id.split(':');
     let authority = segments.next().unwrap_or_default();
     let authority = percent_decode(authority).ok_or_else(|| bad(did, "bad percent-encoding"))?;
@@ -56,7 +60,11 @@ pub fn to_url(did: &str) -> Result<String> {
         url.push_str(&seg);
         has_path = true;
     }
-    url.push_str(if has_path { "/did.json" } else { "/.well-known/did.json" });
+    url.push_str(if has_path {
+        "/did.json"
+    } else {
+        "/.well-known/did.json"
+    });
     Ok(url)
 }
 
@@ -78,7 +86,12 @@ pub fn from_domain(domain: &str) -> Result<String> {
             did.push_str(seg);
         }
     }
-    to_url(&did).map_err(|_| bad(&did, format!("{domain:?} is not a domain, origin or https URL")))?;
+    to_url(&did).map_err(|_| {
+        bad(
+            &did,
+            format!("{domain:?} is not a domain, origin or https URL"),
+        )
+    })?;
     Ok(did)
 }
 
@@ -154,11 +167,30 @@ mod tests {
 
     #[test]
     fn mapping_both_ways() {
-        assert_eq!(to_url("did:web:example.com").unwrap(), "https://example.com/.well-known/did.json");
-        assert_eq!(to_url("did:web:example.com%3A3000:user:alice").unwrap(), "https://example.com:3000/user/alice/did.json");
-        assert_eq!(from_domain("https://example.gov.uk/").unwrap(), "did:web:example.gov.uk");
-        assert_eq!(from_domain("localhost:8443/issuer").unwrap(), "did:web:localhost%3A8443:issuer");
-        for bad in ["did:web:", "did:web:exa mple.com", "did:web:example.com:..", "did:web:example.com%3Axx", "did:web:-a.com", "did:web:a%zz"] {
+        assert_eq!(
+            to_url("did:web:example.com").unwrap(),
+            "https://example.com/.well-known/did.json"
+        );
+        assert_eq!(
+            to_url("did:web:example.com%3A3000:user:alice").unwrap(),
+            "https://example.com:3000/user/alice/did.json"
+        );
+        assert_eq!(
+            from_domain("https://example.gov.uk/").unwrap(),
+            "did:web:example.gov.uk"
+        );
+        assert_eq!(
+            from_domain("localhost:8443/issuer").unwrap(),
+            "did:web:localhost%3A8443:issuer"
+        );
+        for bad in [
+            "did:web:",
+            "did:web:exa mple.com",
+            "did:web:example.com:..",
+            "did:web:example.com%3Axx",
+            "did:web:-a.com",
+            "did:web:a%zz",
+        ] {
             assert!(to_url(bad).is_err(), "{bad}");
         }
         assert!(from_domain("not a domain").is_err());

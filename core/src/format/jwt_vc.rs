@@ -27,7 +27,7 @@ use crate::datetime;
 use crate::error::{Error, Result};
 use crate::jose::{self, Jws};
 use crate::platform::Signer;
-use crate::report::{Format, VerificationReport};
+use crate::report::{Claims, Format, VerificationReport};
 use crate::trust::{issuer_controls_did, IssuerKey, KeySource, TrustStore};
 use crate::vc::{self, CredentialInfo};
 
@@ -35,9 +35,19 @@ use crate::vc::{self, CredentialInfo};
 pub const TYP: &str = "vc+jwt";
 /// `typ` values accepted on input: the registered media type in short and long form,
 /// and the `vc-ld+jwt` of earlier VC-JOSE-COSE drafts (still emitted by some issuers).
-pub const ACCEPTED_TYP: &[&str] = &["vc+jwt", "application/vc+jwt", "vc-ld+jwt", "application/vc-ld+jwt"];
+pub const ACCEPTED_TYP: &[&str] = &[
+    "vc+jwt",
+    "application/vc+jwt",
+    "vc-ld+jwt",
+    "application/vc-ld+jwt",
+];
 /// `cty` values accepted on input, when `cty` is present.
-pub const ACCEPTED_CTY: &[&str] = &["vc", "application/vc", "vc+ld+json", "application/vc+ld+json"];
+pub const ACCEPTED_CTY: &[&str] = &[
+    "vc",
+    "application/vc",
+    "vc+ld+json",
+    "application/vc+ld+json",
+];
 
 /// A credential to issue.
 #[derive(Clone, Debug, Default)]
@@ -88,7 +98,12 @@ impl CredentialDraft {
             c.insert("id".into(), id.as_str().into());
         }
         let mut types = vec![Value::from(vc::VC_TYPE)];
-        types.extend(self.types.iter().filter(|t| *t != vc::VC_TYPE).map(|s| Value::from(s.as_str())));
+        types.extend(
+            self.types
+                .iter()
+                .filter(|t| *t != vc::VC_TYPE)
+                .map(|s| Value::from(s.as_str())),
+        );
         c.insert("type".into(), types.into());
         c.insert("issuer".into(), self.issuer.as_str().into());
         if let Some(n) = &self.name {
@@ -97,7 +112,10 @@ impl CredentialDraft {
         if let Some(d) = &self.description {
             c.insert("description".into(), d.as_str().into());
         }
-        c.insert("validFrom".into(), datetime::format(self.valid_from.unwrap_or(now)).into());
+        c.insert(
+            "validFrom".into(),
+            datetime::format(self.valid_from.unwrap_or(now)).into(),
+        );
         if let Some(u) = self.valid_until {
             c.insert("validUntil".into(), datetime::format(u).into());
         }
@@ -141,7 +159,8 @@ pub fn issue(draft: &CredentialDraft, kid: &str, signer: &dyn Signer, now: i64) 
     header.insert("typ".into(), TYP.into());
     header.insert("cty".into(), "vc".into());
     header.insert("kid".into(), kid.into());
-    let body = serde_json::to_vec(&payload).map_err(|e| Error::malformed("JWT payload", e.to_string()))?;
+    let body =
+        serde_json::to_vec(&payload).map_err(|e| Error::malformed("JWT payload", e.to_string()))?;
     jose::sign_compact(header, &body, signer)
 }
 
@@ -154,7 +173,7 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
     // 1. Structure, algorithm policy and media type.
     let parsed = Jws::decode(token).and_then(|jws| {
         check_media_type(&jws)?;
-        let payload = jws.payload_json()?;
+        let payload = Payload::parse(jws.payload())?;
         Ok((jws, payload))
     });
     let (jws, payload) = match parsed {
@@ -164,14 +183,26 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
             return report.finish();
         }
     };
-    report.pass("format", format!("compact JWS, alg {}, typ {}", jws.alg(), jws.header_str("typ").unwrap_or("")));
+    report.pass(
+        "format",
+        format!(
+            "compact JWS, alg {}, typ {}",
+            jws.alg(),
+            jws.header_str("typ").unwrap_or("")
+        ),
+    );
 
     // 2. Data model: read what the credential says (not yet trusted).
-    let info = vc::check_credential(&payload).and_then(|info| {
-        check_jwt_claims(&payload, &info)?;
+    let info = vc::check_credential_with(&payload.members, || {
+        vc::raw_subject_id(payload.subject.as_deref())
+    })
+    .and_then(|info| {
+        check_jwt_claims(&payload.members, &info)?;
         Ok(info)
     });
-    report.record("data_model", &info, |i| format!("VC 2.0 credential of type {}", i.types.join(", ")));
+    report.record("data_model", &info, |i| {
+        format!("VC 2.0 credential of type {}", i.types.join(", "))
+    });
     if let Ok(i) = &info {
         report.issuer = Some(i.issuer.clone());
         report.types = i.types.clone();
@@ -183,7 +214,13 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
     let keys = trust.issuer_keys(jws.kid(), jws.alg());
     let signed_by = match keys {
         Ok(keys) => {
-            report.pass("issuer_key", keys.iter().map(IssuerKey::describe).collect::<Vec<_>>().join("; "));
+            report.pass(
+                "issuer_key",
+                keys.iter()
+                    .map(IssuerKey::describe)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
             let mut last_err = None;
             let mut ok = None;
             for k in keys {
@@ -226,29 +263,80 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
             ))),
             // A directly trusted key still may not vouch for an issuer other than the
             // DID its kid names.
-            KeySource::TrustedJwk { label } => match jws.kid().and_then(|k| crate::did::DidUrl::parse(k).ok()) {
-                Some(url) if !issuer_controls_did(&info.issuer, url.did) => Err(Error::UntrustedIssuer(format!(
-                    "kid names {}, but the credential's issuer is {}",
-                    url.did, info.issuer
-                ))),
-                _ => Ok(format!("key {label} is trusted by the verifier for {}", info.issuer)),
-            },
+            KeySource::TrustedJwk { label } => {
+                match jws.kid().and_then(|k| crate::did::DidUrl::parse(k).ok()) {
+                    Some(url) if !issuer_controls_did(&info.issuer, url.did) => {
+                        Err(Error::UntrustedIssuer(format!(
+                            "kid names {}, but the credential's issuer is {}",
+                            url.did, info.issuer
+                        )))
+                    }
+                    _ => Ok(format!(
+                        "key {label} is trusted by the verifier for {}",
+                        info.issuer
+                    )),
+                }
+            }
         };
         report.record("issuer_binding", &binding, |d| d.clone());
     }
 
     // 5. Validity window.
     if let Ok(info) = &info {
-        let window = check_window(&payload, info, now, leeway);
+        let window = check_window(&payload.members, info, now, leeway);
         report.record("validity_period", &window, |d| d.clone());
     }
 
     if signed_by.is_some() {
-        if let Some(s) = payload.get("credentialSubject") {
-            report.claims = s.clone();
+        if let Some(subject) = payload.subject {
+            report.claims = Claims::from_raw(subject);
         }
     }
     report.finish()
+}
+
+/// A JWT VC payload: every member parsed, except `credentialSubject`, which is kept
+/// as raw JSON (checked for shape, handed to the report verbatim).
+struct Payload {
+    members: Map<String, Value>,
+    subject: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl Payload {
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::malformed("JWT payload", format!("not a JSON object: {e}")))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Payload;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Payload, A::Error> {
+                let mut p = Payload {
+                    members: Map::new(),
+                    subject: None,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "credentialSubject" {
+                        p.subject = Some(map.next_value()?);
+                    } else {
+                        p.members.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 fn check_media_type(jws: &Jws<'_>) -> Result<()> {
@@ -287,10 +375,16 @@ fn numeric_date(payload: &Map<String, Value>, claim: &str) -> Result<Option<i64>
         None => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            })
             .map(Some)
             .ok_or_else(|| Error::claim(claim, "must be a NumericDate (seconds)")),
-        Some(Value::String(s)) if !s.is_empty() && s.len() < 16 && s.bytes().all(|b| b.is_ascii_digit()) => {
+        Some(Value::String(s))
+            if !s.is_empty() && s.len() < 16 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             Ok(s.parse().ok())
         }
         Some(_) => Err(Error::claim(claim, "must be a NumericDate (seconds)")),
@@ -300,12 +394,18 @@ fn numeric_date(payload: &Map<String, Value>, claim: &str) -> Result<Option<i64>
 fn check_jwt_claims(payload: &Map<String, Value>, info: &CredentialInfo) -> Result<()> {
     if let Some(iss) = payload.get("iss") {
         if iss.as_str() != Some(info.issuer.as_str()) {
-            return Err(Error::claim("iss", format!("{iss} differs from issuer {:?}", info.issuer)));
+            return Err(Error::claim(
+                "iss",
+                format!("{iss} differs from issuer {:?}", info.issuer),
+            ));
         }
     }
     if let (Some(sub), Some(id)) = (payload.get("sub"), &info.subject_id) {
         if sub.as_str() != Some(id.as_str()) {
-            return Err(Error::claim("sub", format!("{sub} differs from credentialSubject.id {id:?}")));
+            return Err(Error::claim(
+                "sub",
+                format!("{sub} differs from credentialSubject.id {id:?}"),
+            ));
         }
     }
     for claim in ["nbf", "iat", "exp"] {
@@ -314,8 +414,18 @@ fn check_jwt_claims(payload: &Map<String, Value>, info: &CredentialInfo) -> Resu
     Ok(())
 }
 
-fn check_window(payload: &Map<String, Value>, info: &CredentialInfo, now: i64, leeway: i64) -> Result<String> {
+fn check_window(
+    payload: &Map<String, Value>,
+    info: &CredentialInfo,
+    now: i64,
+    leeway: i64,
+) -> Result<String> {
     let starts = [numeric_date(payload, "nbf")?, info.valid_from];
     let ends = [numeric_date(payload, "exp")?, info.valid_until];
-    vc::check_window(starts.into_iter().flatten(), ends.into_iter().flatten(), now, leeway)
+    vc::check_window(
+        starts.into_iter().flatten(),
+        ends.into_iter().flatten(),
+        now,
+        leeway,
+    )
 }

@@ -14,9 +14,15 @@ pub fn shared_vectors() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("shared vectors not found at {} (set GOVCRED_SHARED_VECTORS); CI must run them", dir.display());
+        panic!(
+            "shared vectors not found at {} (set GOVCRED_SHARED_VECTORS); CI must run them",
+            dir.display()
+        );
     }
-    eprintln!("SKIPPED: shared vectors not found at {} (set GOVCRED_SHARED_VECTORS)", dir.display());
+    eprintln!(
+        "SKIPPED: shared vectors not found at {} (set GOVCRED_SHARED_VECTORS)",
+        dir.display()
+    );
     None
 }
 

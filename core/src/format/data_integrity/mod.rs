@@ -21,7 +21,7 @@ use crate::datetime;
 use crate::error::{Error, Result};
 use crate::format::jwt_vc::CredentialDraft;
 use crate::platform::Signer;
-use crate::report::{Format, VerificationReport};
+use crate::report::{Claims, Format, VerificationReport};
 use crate::trust::{issuer_controls_did, TrustStore};
 use crate::vc;
 
@@ -52,7 +52,11 @@ fn offline(trust: &TrustStore) -> Result<proof::DiOffline> {
             .contexts()
             .iter()
             .cloned()
-            .chain(BUNDLED_CONTEXTS.iter().map(|(u, d)| (u.to_string(), d.to_string())))
+            .chain(
+                BUNDLED_CONTEXTS
+                    .iter()
+                    .map(|(u, d)| (u.to_string(), d.to_string())),
+            )
             .collect(),
     })
 }
@@ -68,7 +72,11 @@ fn map_err(e: proof::DiError) -> Error {
         D::UnsupportedSuite(s) => Error::AlgNotAllowed { alg: s },
         D::UnresolvedMethod(m) => Error::UnknownKey(m),
         D::Context(c) => Error::ContextUnavailable(c),
-        D::SignatureInvalid(m) => Error::SignatureInvalid { key: m },
+        D::SignatureInvalid(m) => Error::DataIntegrityProofInvalid(m),
+        D::NotAuthorised(m) => Error::InvalidDidDocument {
+            did: m.split('#').next().unwrap_or_default().to_string(),
+            reason: m,
+        },
         D::Signer(m) => Error::SignerFailed(m),
     }
 }
@@ -123,12 +131,17 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
             limit: MAX_DOCUMENT_LEN,
         })
     } else {
-        serde_json::from_slice(input).map_err(|e| Error::malformed("Data Integrity document", format!("not a JSON object: {e}")))
+        serde_json::from_slice(input).map_err(|e| {
+            Error::malformed("Data Integrity document", format!("not a JSON object: {e}"))
+        })
     };
     let doc = match parsed {
         Ok(d) if d.contains_key("proof") => d,
         Ok(_) => {
-            report.fail("format", &Error::malformed("Data Integrity document", "no `proof`"));
+            report.fail(
+                "format",
+                &Error::malformed("Data Integrity document", "no `proof`"),
+            );
             return report.finish();
         }
         Err(e) => {
@@ -139,7 +152,9 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
     report.pass("format", "JSON credential with a Data Integrity proof");
 
     let info = vc::check_credential(&doc);
-    report.record("data_model", &info, |i| format!("VC 2.0 credential of type {}", i.types.join(", ")));
+    report.record("data_model", &info, |i| {
+        format!("VC 2.0 credential of type {}", i.types.join(", "))
+    });
     if let Ok(i) = &info {
         report.issuer = Some(i.issuer.clone());
         report.types = i.types.clone();
@@ -151,7 +166,13 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
     let proofs = offline(trust).and_then(|o| proof::verify(&value, &o, now).map_err(map_err));
     report.record("signature", &proofs, |p| {
         p.iter()
-            .map(|p| format!("{} proof by {} verified", suite_name(&p.suite), p.verification_method))
+            .map(|p| {
+                format!(
+                    "{} proof by {} verified",
+                    suite_name(&p.suite),
+                    p.verification_method
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     });
@@ -162,11 +183,17 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
             .map(|p| {
                 let did = p.verification_method.split('#').next().unwrap_or_default();
                 if p.proof_purpose != "assertionMethod" {
-                    Err(Error::UntrustedIssuer(format!("proof purpose is {:?}, not assertionMethod", p.proof_purpose)))
+                    Err(Error::UntrustedIssuer(format!(
+                        "proof purpose is {:?}, not assertionMethod",
+                        p.proof_purpose
+                    )))
                 } else if issuer_controls_did(&info.issuer, did) {
                     Ok(format!("{did} is the issuer"))
                 } else {
-                    Err(Error::UntrustedIssuer(format!("proof by {did}, but the issuer is {}", info.issuer)))
+                    Err(Error::UntrustedIssuer(format!(
+                        "proof by {did}, but the issuer is {}",
+                        info.issuer
+                    )))
                 }
             })
             .collect::<Result<Vec<_>>>()
@@ -179,11 +206,13 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
         report.record("validity_period", &window, |d| d.clone());
     }
     if proofs.is_ok() {
-        report.claims = value.get("credentialSubject").cloned().unwrap_or(Value::Null);
+        report.claims = value
+            .get("credentialSubject")
+            .map(Claims::from_value)
+            .unwrap_or_default();
     }
     report.finish()
 }
-
 
 fn suite_name(s: &DiSuite) -> &'static str {
     match s {

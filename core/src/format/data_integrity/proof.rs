@@ -63,18 +63,28 @@ pub struct DiProofInfo {
     pub created: Option<String>,
 }
 
+/// Why a proof could not be checked or made.
 #[derive(Debug, thiserror::Error)]
 pub enum DiError {
+    /// The document or proof is not well-formed.
     #[error("malformed Data Integrity document: {0}")]
     Malformed(String),
+    /// A cryptosuite other than eddsa-rdfc-2022 / ecdsa-rdfc-2019.
     #[error("unsupported cryptosuite {0:?}: expected eddsa-rdfc-2022 or ecdsa-rdfc-2019")]
     UnsupportedSuite(String),
+    /// The verification method's DID document was not supplied.
     #[error("cannot resolve verification method {0}: supply its DID document")]
     UnresolvedMethod(String),
+    /// The DID document does not list the method under the proof's purpose.
+    #[error("{0}")]
+    NotAuthorised(String),
+    /// A JSON-LD context is not available offline.
     #[error("JSON-LD context not available offline: {0}")]
     Context(String),
+    /// The proof does not verify.
     #[error("Data Integrity proof signature does not verify: {0}")]
     SignatureInvalid(String),
+    /// The signing callback failed or returned a bad signature.
     #[error("signer failed: {0}")]
     Signer(String),
 }
@@ -84,7 +94,9 @@ pub enum DiError {
 /// bundled ones.
 #[derive(Debug, Clone, Default)]
 pub struct DiOffline {
+    /// DID documents by DID (did:web and other non-self-certifying methods).
     pub did_documents: Vec<(String, serde_json::Value)>,
+    /// Extra JSON-LD contexts: (URL, document text); these win over bundled ones.
     pub extra_contexts: Vec<(String, String)>,
 }
 
@@ -152,9 +164,8 @@ impl OfflineDids {
         for (did, document) in &offline.did_documents {
             let did_buf = DIDBuf::from_string(did.clone())
                 .map_err(|_| DiError::Malformed(format!("supplied DID {did:?} is not a DID")))?;
-            let bytes = serde_json::to_vec(document).map_err(|e| {
-                DiError::Malformed(format!("supplied DID document for {did}: {e}"))
-            })?;
+            let bytes = serde_json::to_vec(document)
+                .map_err(|e| DiError::Malformed(format!("supplied DID document for {did}: {e}")))?;
             docs.insert(
                 did_buf,
                 Output::from_content(bytes, Some("application/did+json".to_owned())),
@@ -215,7 +226,10 @@ impl VerificationMethodResolver for RecordingVmResolver {
         method: Option<ReferenceOrOwnedRef<'_, AnyMethod>>,
         options: ResolutionOptions,
     ) -> Result<Cow<'_, AnyMethod>, VerificationMethodResolutionError> {
-        let id = method.as_ref().map(|m| m.id().to_string()).unwrap_or_default();
+        let id = method
+            .as_ref()
+            .map(|m| m.id().to_string())
+            .unwrap_or_default();
         let result = self
             .inner
             .resolve_verification_method_with(issuer, method, options)
@@ -224,9 +238,10 @@ impl VerificationMethodResolver for RecordingVmResolver {
             use VerificationMethodResolutionError as E;
             let err = match e {
                 // DID not resolvable offline, fragment not in the document, not a DID URL.
-                E::InternalError(_) | E::NotAVerificationMethod(_) | E::UnknownKey | E::UnsupportedKeyId(_) => {
-                    DiError::UnresolvedMethod(id)
-                }
+                E::InternalError(_)
+                | E::NotAVerificationMethod(_)
+                | E::UnknownKey
+                | E::UnsupportedKeyId(_) => DiError::UnresolvedMethod(id),
                 other => DiError::Malformed(format!("verification method {id}: {other}")),
             };
             *self.failure.borrow_mut() = Some(err);
@@ -409,14 +424,14 @@ pub fn verify(
             .map_err(|_| malformed(format!("verification method {vm} is not a DID URL")))?;
         let controller: &Iri = did_url.did().as_iri();
         let purpose: ProofPurpose = proof.proof_purpose;
-        match pollster::block_on(resolver.inner.ensure_allows_verification_method(
-            controller,
-            method_iri,
-            purpose,
-        )) {
+        match pollster::block_on(
+            resolver
+                .inner
+                .ensure_allows_verification_method(controller, method_iri, purpose),
+        ) {
             Ok(()) => {}
             Err(ProofValidationError::InvalidKeyUse) => {
-                return Err(DiError::SignatureInvalid(format!(
+                return Err(DiError::NotAuthorised(format!(
                     "{vm} is not authorised for proofPurpose {} by its DID document",
                     info.proof_purpose
                 )))
@@ -464,7 +479,11 @@ impl<'a> Signer<Multikey> for CallbackSigner<'a> {
 }
 
 impl MessageSigner<EdDSA> for CallbackSigner<'_> {
-    async fn sign(self, _algorithm: EdDSA, message: &[u8]) -> Result<Vec<u8>, MessageSignatureError> {
+    async fn sign(
+        self,
+        _algorithm: EdDSA,
+        message: &[u8],
+    ) -> Result<Vec<u8>, MessageSignatureError> {
         let sig = (self.sign)(message).map_err(|e| self.fail(e))?;
         let sig_arr: [u8; 64] = sig.as_slice().try_into().map_err(|_| {
             self.fail(format!(
@@ -476,7 +495,9 @@ impl MessageSigner<EdDSA> for CallbackSigner<'_> {
         self.public_key
             .verify(message, &EdSignature::from_bytes(&sig_arr))
             .map_err(|_| {
-                self.fail("signature returned by the callback does not verify under public_key".into())
+                self.fail(
+                    "signature returned by the callback does not verify under public_key".into(),
+                )
             })?;
         Ok(sig)
     }
@@ -504,11 +525,17 @@ pub fn sign_eddsa_rdfc_2022(
     // Proof sets: existing proofs are not covered by the new one (DI §4.2).
     let existing_proofs = obj.remove("proof");
 
-    let did_url = DIDURL::new(verification_method.as_bytes())
-        .map_err(|_| malformed(format!("verification method {verification_method:?} is not a DID URL")))?;
+    let did_url = DIDURL::new(verification_method.as_bytes()).map_err(|_| {
+        malformed(format!(
+            "verification method {verification_method:?} is not a DID URL"
+        ))
+    })?;
     let did = did_url.did().to_owned();
-    let method_id = IriBuf::new(verification_method.to_owned())
-        .map_err(|_| malformed(format!("verification method {verification_method:?} is not an IRI")))?;
+    let method_id = IriBuf::new(verification_method.to_owned()).map_err(|_| {
+        malformed(format!(
+            "verification method {verification_method:?} is not an IRI"
+        ))
+    })?;
     let verifying_key = VerifyingKey::from_bytes(&public_key)
         .map_err(|_| DiError::Signer("public_key is not a valid Ed25519 point".into()))?;
 
@@ -532,9 +559,11 @@ pub fn sign_eddsa_rdfc_2022(
         }
     }
 
-    let created_lex: ssi::Lexical<ssi::xsd::DateTimeStamp> = created
-        .parse()
-        .map_err(|_| malformed(format!("created {created:?} is not an RFC 3339 date-time with offset")))?;
+    let created_lex: ssi::Lexical<ssi::xsd::DateTimeStamp> = created.parse().map_err(|_| {
+        malformed(format!(
+            "created {created:?} is not an RFC 3339 date-time with offset"
+        ))
+    })?;
 
     let document: DataIntegrityDocument = serde_json::from_value(serde_json::Value::Object(obj))
         .map_err(|e| malformed(format!("cannot decode credential: {e}")))?;
