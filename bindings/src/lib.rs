@@ -49,6 +49,8 @@ pub enum ErrorCode {
     UnsupportedFormat,
     /// `context_unavailable`
     ContextUnavailable,
+    /// `nonce_mismatch`
+    NonceMismatch,
     /// `signer_failed`
     SignerFailed,
     /// `crypto_backend`
@@ -78,6 +80,7 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::InvalidDateTime => ErrorCode::InvalidDateTime,
             C::UnsupportedFormat => ErrorCode::UnsupportedFormat,
             C::ContextUnavailable => ErrorCode::ContextUnavailable,
+            C::NonceMismatch => ErrorCode::NonceMismatch,
             C::SignerFailed => ErrorCode::SignerFailed,
             C::CryptoBackend => ErrorCode::CryptoBackend,
         }

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     UnsupportedFormat,
     /// A JSON-LD context needed for Data Integrity is not available offline.
     ContextUnavailable,
+    /// The challenge nonce in a presentation is not the one the verifier issued.
+    NonceMismatch,
     /// A `Signer` (software key, secure element, HSM) failed to sign.
     SignerFailed,
     /// Key generation or a crypto backend operation failed.
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::InvalidDateTime => "invalid_date_time",
             ErrorCode::UnsupportedFormat => "unsupported_format",
             ErrorCode::ContextUnavailable => "context_unavailable",
+            ErrorCode::NonceMismatch => "nonce_mismatch",
             ErrorCode::SignerFailed => "signer_failed",
             ErrorCode::CryptoBackend => "crypto_backend",
         }
@@ -216,6 +219,9 @@ pub enum Error {
     /// JSON-LD context missing offline.
     #[error("JSON-LD context not available offline: {0}")]
     ContextUnavailable(String),
+    /// Nonce mismatch (replayed or foreign presentation).
+    #[error("the presentation's nonce is not the one this verifier issued (replayed or meant for another request)")]
+    NonceMismatch,
     /// Signer failed.
     #[error("signer failed: {0}")]
     SignerFailed(String),
@@ -249,6 +255,7 @@ impl Error {
             Error::InvalidDateTime { .. } => ErrorCode::InvalidDateTime,
             Error::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
             Error::ContextUnavailable(_) => ErrorCode::ContextUnavailable,
+            Error::NonceMismatch => ErrorCode::NonceMismatch,
             Error::SignerFailed(_) => ErrorCode::SignerFailed,
             Error::CryptoBackend(_) => ErrorCode::CryptoBackend,
         }

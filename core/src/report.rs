@@ -20,6 +20,9 @@ pub enum Format {
     /// W3C VC 2.0 secured with a Data Integrity proof.
     #[serde(rename = "di-vc")]
     DiVc,
+    /// SD-JWT VC (`dc+sd-jwt`), issued form or presentation.
+    #[serde(rename = "sd-jwt-vc")]
+    SdJwtVc,
     /// Not recognised.
     #[serde(rename = "unknown")]
     Unknown,
@@ -31,6 +34,7 @@ impl Format {
         match self {
             Format::JwtVc => "jwt-vc",
             Format::DiVc => "di-vc",
+            Format::SdJwtVc => "sd-jwt-vc",
             Format::Unknown => "unknown",
         }
     }

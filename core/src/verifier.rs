@@ -27,6 +27,7 @@ pub struct Verifier {
     trust: TrustStore,
     clock: Arc<dyn Clock>,
     leeway: i64,
+    presentation: format::sd_jwt::VerifyOptions,
 }
 
 impl Verifier {
@@ -36,6 +37,7 @@ impl Verifier {
             trust,
             clock: Arc::new(SystemClock),
             leeway: DEFAULT_LEEWAY_SECS,
+            presentation: Default::default(),
         }
     }
 
@@ -51,6 +53,24 @@ impl Verifier {
         self
     }
 
+    /// Expect presentations to be bound to this verifier: a Key Binding JWT with this
+    /// `aud` and `nonce` is then required.
+    pub fn with_key_binding(
+        mut self,
+        audience: impl Into<String>,
+        nonce: impl Into<String>,
+    ) -> Self {
+        self.presentation.audience = Some(audience.into());
+        self.presentation.nonce = Some(nonce.into());
+        self
+    }
+
+    /// Set the presentation expectations in full.
+    pub fn with_presentation_options(mut self, options: format::sd_jwt::VerifyOptions) -> Self {
+        self.presentation = options;
+        self
+    }
+
     /// The trust material.
     pub fn trust(&self) -> &TrustStore {
         &self.trust
@@ -62,12 +82,15 @@ impl Verifier {
         match format::detect(input) {
             Format::JwtVc => self.verify_jwt_vc(std::str::from_utf8(input).unwrap_or_default()),
             Format::DiVc => self.verify_di_vc(input),
+            Format::SdJwtVc => {
+                self.verify_sd_jwt_vc(std::str::from_utf8(input).unwrap_or_default())
+            }
             Format::Unknown => {
                 let mut r = VerificationReport::new(Format::Unknown, now);
                 r.fail(
                     "format",
                     &Error::UnsupportedFormat(
-                        "expected a compact JWT VC (three base64url parts) or a JSON credential with a Data Integrity `proof`".into(),
+                        "expected a compact JWT VC (three base64url parts), an SD-JWT VC (parts separated by `~`) or a JSON credential with a Data Integrity `proof`".into(),
                     ),
                 );
                 r.finish()
@@ -78,6 +101,17 @@ impl Verifier {
     /// Verify a `vc+jwt`.
     pub fn verify_jwt_vc(&self, token: &str) -> VerificationReport {
         format::jwt_vc::verify(token, &self.trust, self.clock.now(), self.leeway)
+    }
+
+    /// Verify an SD-JWT VC (issued form or presentation).
+    pub fn verify_sd_jwt_vc(&self, input: &str) -> VerificationReport {
+        format::sd_jwt::verify(
+            input,
+            &self.trust,
+            self.clock.now(),
+            self.leeway,
+            &self.presentation,
+        )
     }
 
     /// Verify a credential with a Data Integrity proof (JSON bytes).

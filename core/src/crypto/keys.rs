@@ -204,6 +204,26 @@ impl VerifyingKey {
             Err(Error::SignatureInvalid { key: self.label() })
         }
     }
+
+    /// Verify an ECDSA P-256 / SHA-256 signature in the ASN.1 DER form
+    /// (`SEQUENCE { r INTEGER, s INTEGER }`) that X.509 certificates use
+    /// (`ecdsa-with-SHA256`). Only P-256 keys can do this: an Ed25519 key gives
+    /// [`Error::KeyAlgMismatch`].
+    pub fn verify_asn1_sha256(&self, message: &[u8], signature: &[u8]) -> Result<()> {
+        let VerifyingInner::P256(k) = &self.inner else {
+            return Err(Error::KeyAlgMismatch {
+                key: self.alg().key_description().into(),
+                alg: "ecdsa-with-SHA256".into(),
+            });
+        };
+        // `k` holds the 65-byte uncompressed point we built the key from.
+        aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
+            k.as_ref(),
+        )
+        .verify(message, signature)
+        .map_err(|_| Error::SignatureInvalid { key: self.label() })
+    }
 }
 
 impl PartialEq for VerifyingKey {

@@ -4,6 +4,7 @@
 #[cfg(feature = "data-integrity")]
 pub mod data_integrity;
 pub mod jwt_vc;
+pub mod sd_jwt;
 
 use crate::report::Format;
 
@@ -13,6 +14,10 @@ pub fn detect(input: &[u8]) -> Format {
         Ok(t) => t.trim(),
         Err(_) => return Format::Unknown,
     };
+    // `~` never occurs in base64url or compact JWS: it separates SD-JWT parts.
+    if text.contains('~') {
+        return Format::SdJwtVc;
+    }
     if text.starts_with('{') {
         return match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) if v.get("proof").is_some() => Format::DiVc,
