@@ -46,6 +46,7 @@ pub mod report;
 pub mod trust;
 pub mod vc;
 pub mod verifier;
+pub mod x509;
 
 pub use error::{Error, ErrorCode, Result};
 pub use platform::{Clock, FixedClock, Signer, SystemClock};

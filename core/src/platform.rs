@@ -55,7 +55,7 @@ impl Clock for FixedClock {
 ///
 /// The signature is in the JOSE form for its algorithm: 64-byte `R‖S` for ES256
 /// (not DER), 64 bytes for EdDSA. A signer backed by hardware that returns DER must
-/// convert (see [`crate::crypto::ecdsa_der_to_fixed`]).
+/// convert it to `R‖S` first.
 ///
 /// ```
 /// use govcred::{crypto::{Alg, SoftwareKey}, Signer};

@@ -23,6 +23,13 @@ pub enum KeySource {
         /// Its `kid` or thumbprint.
         label: String,
     },
+    /// The leaf of an `x5c` certificate chain that ends at a trusted root.
+    Certificate {
+        /// The leaf certificate's subject.
+        subject: String,
+        /// The trusted root's subject.
+        root: String,
+    },
 }
 
 /// A key chosen to check an issuer's signature, and why it was chosen.
@@ -52,6 +59,10 @@ impl IssuerKey {
                     self.key.alg()
                 )
             }
+            KeySource::Certificate { subject, root } => format!(
+                "{} key of certificate {subject:?}, chained to trusted root {root:?}",
+                self.key.alg()
+            ),
         }
     }
 }
@@ -70,6 +81,7 @@ pub struct TrustStore {
     keys: Vec<Arc<VerifyingKey>>,
     dids: DidResolver,
     contexts: Vec<(String, String)>,
+    roots: Vec<Arc<crate::x509::Certificate>>,
 }
 
 impl TrustStore {
@@ -88,6 +100,19 @@ impl TrustStore {
     /// Add a DID document (a did:web `did.json` fetched while online).
     pub fn add_did_document(&mut self, doc: &serde_json::Value) -> Result<()> {
         self.dids.add_document(doc)
+    }
+
+    /// Trust the root certificates (e.g. IACA roots) in PEM `text`; returns how many.
+    pub fn add_root_certificates_pem(&mut self, text: &str) -> Result<usize> {
+        let certs = crate::x509::Certificate::from_pem(text)?;
+        let n = certs.len();
+        self.roots.extend(certs.into_iter().map(Arc::new));
+        Ok(n)
+    }
+
+    /// The trusted root certificates.
+    pub fn roots(&self) -> &[Arc<crate::x509::Certificate>] {
+        &self.roots
     }
 
     /// Add a JSON-LD context document for offline Data Integrity checks.
@@ -177,13 +202,54 @@ impl TrustStore {
 }
 
 impl TrustStore {
-    /// The leaf key of an `x5c` header (base64 DER, leaf first), which must chain to a
-    /// trusted root certificate.
+    /// The leaf key of an `x5c` JOSE header (standard base64 DER, leaf first), which
+    /// must chain to a trusted root certificate.
     pub fn x5c_key(&self, x5c: &serde_json::Value, now: i64, leeway: i64) -> Result<IssuerKey> {
-        let _ = (x5c, now, leeway);
-        Err(Error::UnknownKey(
-            "an x5c certificate chain (no trusted root certificates configured)".into(),
-        ))
+        use base64::Engine;
+        let entries = x5c.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+            Error::malformed(
+                "x5c header",
+                "must be a non-empty array of base64 certificates",
+            )
+        })?;
+        let chain = entries
+            .iter()
+            .map(|e| {
+                let text = e
+                    .as_str()
+                    .ok_or_else(|| Error::malformed("x5c header", "entries must be strings"))?;
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|_| Error::InvalidBase64 {
+                        what: "x5c certificate",
+                    })?;
+                crate::x509::Certificate::from_der(&der)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if self.roots.is_empty() {
+            return Err(Error::UnknownKey(
+                "an x5c certificate chain: no trusted root certificates are configured (add the issuer's IACA)".into(),
+            ));
+        }
+        let roots: Vec<crate::x509::Certificate> =
+            self.roots.iter().map(|r| (**r).clone()).collect();
+        let key = crate::x509::verify_chain(&chain, &roots, now, leeway, None)?;
+        let root = roots
+            .iter()
+            .find(|r| {
+                chain
+                    .last()
+                    .is_some_and(|c| c.issuer() == r.subject() || c.der() == r.der())
+            })
+            .map(|r| r.subject())
+            .unwrap_or_default();
+        Ok(IssuerKey {
+            key: Arc::new(key),
+            source: KeySource::Certificate {
+                subject: chain[0].subject(),
+                root,
+            },
+        })
     }
 }
 

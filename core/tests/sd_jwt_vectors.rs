@@ -463,3 +463,69 @@ fn sd_jwt_python_example_specifications() {
     }
     assert!(ran >= 12, "ran {ran} specifications");
 }
+
+#[test]
+fn x5c_issuer_key_chains_to_a_trusted_iaca() {
+    // GOV.UK's LOCAL test PKI: a DSC (with its published test key) under a LOCAL IACA.
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
+    let read = |f: &str| std::fs::read_to_string(dir.join("govuk/mdoc").join(f)).unwrap();
+    let pem_body = |pem: &str| -> Vec<u8> {
+        use base64::Engine;
+        let b: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD.decode(b).unwrap()
+    };
+    // SEC1 ECPrivateKey: 30 77 02 01 01 04 20 <32-byte scalar> …
+    let sec1 = pem_body(&read("local-dsc.TEST-KEY-ONLY.pem"));
+    assert_eq!(&sec1[5..7], &[0x04, 0x20]);
+    let scalar: [u8; 32] = sec1[7..39].try_into().unwrap();
+    let dsc_key = SoftwareKey::from_secret_bytes(govcred::crypto::Alg::ES256, &scalar).unwrap();
+    let dsc_der = pem_body(&read("local-dsc.pem"));
+    let x5c = vec![{
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&dsc_der)
+    }];
+    let at = govcred::datetime::parse("2026-03-01T00:00:00Z", "t").unwrap();
+    let mut d = SdJwtDraft::new("https://issuer.example.gov.uk", "urn:example:x5c");
+    d.claims = json!({"given_name": "Sarah"}).as_object().unwrap().clone();
+    d.disclosable = vec!["given_name".into()];
+    let issued = sd_jwt::issue(&d, Some(&x5c), &dsc_key, at).unwrap();
+
+    let mut trust = TrustStore::new();
+    trust
+        .add_root_certificates_pem(&read("local-iaca-root.pem"))
+        .unwrap();
+    let opts = VerifyOptions::default();
+    let r = sd_jwt::verify(&issued, &trust, at, 60, &opts);
+    assert!(r.valid, "{}", r.to_json_pretty());
+    assert!(
+        r.check("issuer_key").unwrap().detail.contains("LOCAL"),
+        "{}",
+        r.to_json_pretty()
+    );
+    // No trusted root: could not check. After the DSC expired: expired.
+    let r = sd_jwt::verify(&issued, &TrustStore::new(), at, 60, &opts);
+    assert!(!r.valid && r.has_error(ErrorCode::UnknownKey));
+    let late = govcred::datetime::parse("2026-10-01T00:00:00Z", "t").unwrap();
+    let r = sd_jwt::verify(&issued, &trust, late, 60, &opts);
+    assert!(
+        !r.valid && r.has_error(ErrorCode::Expired),
+        "{}",
+        r.to_json_pretty()
+    );
+    // A chain to another root is untrusted.
+    let other_root =
+        std::fs::read_to_string(dir.join("govuk/issuance/iacas.example.json")).unwrap();
+    let other: Value = serde_json::from_str(&other_root).unwrap();
+    let mut wrong = TrustStore::new();
+    wrong
+        .add_root_certificates_pem(other["data"][0]["certificatePem"].as_str().unwrap())
+        .unwrap();
+    let r = sd_jwt::verify(&issued, &wrong, at, 60, &opts);
+    assert!(
+        !r.valid && r.has_error(ErrorCode::UntrustedIssuer),
+        "{}",
+        r.to_json_pretty()
+    );
+}

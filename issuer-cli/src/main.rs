@@ -8,6 +8,7 @@ mod demo;
 mod files;
 mod issue;
 mod keys;
+mod present;
 mod vectors;
 mod verify;
 
@@ -61,6 +62,9 @@ enum Command {
     /// Issue a credential.
     #[command(subcommand)]
     Issue(issue::IssueCommand),
+    /// Present a credential (holder side).
+    #[command(subcommand)]
+    Present(present::PresentCommand),
     /// Verify a credential offline (format detected automatically).
     Verify(verify::VerifyArgs),
     /// Run the main job on an embedded default: issue, verify offline, show the report.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => keys::keygen(a),
         Command::DidWeb(a) => keys::did_web(a),
         Command::Issue(c) => issue::run(c),
+        Command::Present(c) => present::run(c),
         Command::Verify(a) => verify::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),

@@ -225,37 +225,243 @@ pub fn run(a: VectorsArgs) -> CliResult {
 
     let mut trust = TrustStore::new();
     trust.add_did_document(&doc)?;
+    let cases: Vec<Case> = cases
+        .into_iter()
+        .map(|(name, token, at, description)| Case {
+            name,
+            token,
+            at,
+            description,
+            expect_kb: None,
+        })
+        .collect();
+    write_cases(
+        &dir,
+        &cases,
+        &trust,
+        json!({"trusted_did_documents": ["did.json"]}),
+    )?;
+    sd_jwt_vectors(&a.out.join("sd-jwt-vc"), &holder)?;
+    println!("wrote the vectors to {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One published case: a credential, when to check it, and (for presentations) the
+/// audience and nonce the verifier expects.
+struct Case {
+    name: &'static str,
+    token: String,
+    at: i64,
+    description: &'static str,
+    expect_kb: Option<(&'static str, &'static str)>,
+}
+
+/// Write each case's credential and expected report, and the manifest.
+fn write_cases(
+    dir: &Path,
+    cases: &[Case],
+    trust: &TrustStore,
+    trust_files: Value,
+) -> Result<(), CliError> {
     let mut manifest = Vec::new();
-    for (name, token, at, description) in &cases {
-        files::write(&dir.join(format!("{name}.jwt")), token.as_bytes())?;
-        let verifier = Verifier::new(trust.clone()).with_clock(Arc::new(FixedClock::new(*at)));
-        let report = verifier.verify(token.as_bytes());
+    for c in cases {
+        let ext = if c.token.contains('~') {
+            "sdjwt"
+        } else {
+            "jwt"
+        };
+        files::write(&dir.join(format!("{}.{ext}", c.name)), c.token.as_bytes())?;
+        let mut verifier = Verifier::new(trust.clone()).with_clock(Arc::new(FixedClock::new(c.at)));
+        if let Some((aud, nonce)) = c.expect_kb {
+            verifier = verifier.with_key_binding(aud, nonce);
+        }
+        let report = verifier.verify(c.token.as_bytes());
         write_json(
-            &dir.join(format!("expected/{name}.report.json")),
+            &dir.join(format!("expected/{}.report.json", c.name)),
             &serde_json::to_value(&report).unwrap_or_default(),
         )?;
-        manifest.push(json!({
-            "name": name,
-            "description": description,
-            "credential": format!("{name}.jwt"),
-            "verify_at": datetime::format(*at),
-            "trusted_did_documents": ["did.json"],
+        let mut entry = json!({
+            "name": c.name,
+            "description": c.description,
+            "credential": format!("{}.{ext}", c.name),
+            "verify_at": datetime::format(c.at),
             "expected_valid": report.valid,
             "expected_outcome": report.outcome,
             "expected_error_codes": report.errors.iter().map(|e| e.code).collect::<Vec<_>>(),
-            "expected_report": format!("expected/{name}.report.json"),
-            "reproducible": header_alg(token).as_deref() != Some("ES256"),
-        }));
+            "expected_report": format!("expected/{}.report.json", c.name),
+            "reproducible": header_alg(&c.token).as_deref() != Some("ES256"),
+        });
+        if let (Some(obj), Some(t)) = (entry.as_object_mut(), trust_files.as_object()) {
+            obj.extend(t.clone());
+            if let Some((aud, nonce)) = c.expect_kb {
+                obj.insert("expected_audience".into(), aud.into());
+                obj.insert("expected_nonce".into(), nonce.into());
+            }
+        }
+        manifest.push(entry);
     }
     write_json(
         &dir.join("manifest.json"),
         &json!({
             "generator": "govcred vectors --out test-vectors",
-            "issuer": VECTOR_ISSUER,
             "issued_at": datetime::format(ISSUED_AT),
             "cases": manifest,
         }),
+    )
+}
+
+/// `test-vectors/sd-jwt-vc/`: SD-JWT VCs and presentations with fixed keys and
+/// seeded salts (EdDSA throughout, so everything but the ES256 case is reproducible).
+fn sd_jwt_vectors(dir: &Path, holder_es: &SoftwareKey) -> Result<(), CliError> {
+    use govcred::format::sd_jwt::{self, KeyBinding, SdJwt, SdJwtDraft};
+    let issuer = seeded("sd-jwt issuer EdDSA", Alg::EdDSA)?;
+    let issuer_es = seeded("sd-jwt issuer ES256", Alg::ES256)?;
+    let holder = seeded("sd-jwt holder EdDSA", Alg::EdDSA)?;
+    let _ = holder_es;
+    for (name, k) in [
+        ("issuer-eddsa", &issuer),
+        ("issuer-es256", &issuer_es),
+        ("holder-eddsa", &holder),
+    ] {
+        write_json(
+            &dir.join(format!("keys/{name}.private.jwk.json")),
+            &serde_json::to_value(k.to_private_jwk()?).unwrap_or_default(),
+        )?;
+    }
+    let mut draft = SdJwtDraft::new(VECTOR_ISSUER, "urn:example:govcred:pid:1");
+    draft.claims = json!({
+        "given_name": "Sarah", "family_name": "Edwards", "birthdate": "1985-10-18",
+        "address": {"street_address": "1 High Street", "locality": "Leeds", "country": "GB"},
+        "nationalities": ["GB", "IE"], "age_over_18": true
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default();
+    draft.disclosable = [
+        "given_name",
+        "family_name",
+        "birthdate",
+        "address",
+        "address.street_address",
+        "address.locality",
+        "nationalities.0",
+        "nationalities.1",
+        "age_over_18",
+    ]
+    .map(String::from)
+    .to_vec();
+    draft.decoys = 2;
+    draft.holder_key = Some(holder.public_jwk());
+    draft.expires_at = Some(ISSUED_AT + 365 * DAY);
+    draft.test_only_salt_seed = Some(sha256(b"govcred test vector salts"));
+    let issued = sd_jwt::issue(&draft, None, &issuer, ISSUED_AT)?;
+    let issued_es = sd_jwt::issue(&draft, None, &issuer_es, ISSUED_AT)?;
+    let (aud, nonce) = ("https://verifier.vectors.govcred.example", "vector-nonce-1");
+    let kb = KeyBinding {
+        audience: aud.into(),
+        nonce: nonce.into(),
+        issued_at: ISSUED_AT + DAY,
+    };
+    let held = SdJwt::parse(&issued)?;
+    let pres = held.present(
+        &["given_name", "address.locality", "nationalities.1"],
+        Some((&kb, &holder as &dyn Signer)),
     )?;
-    println!("wrote {} cases to {}", cases.len(), dir.display());
-    Ok(ExitCode::SUCCESS)
+    let all: Vec<&str> = draft.disclosable.iter().map(String::as_str).collect();
+    let pres_all = held.present(&all, Some((&kb, &holder as &dyn Signer)))?;
+    // A disclosure whose value was changed after issuance: its digest is nowhere.
+    let first = held.disclosures[0].clone();
+    let forged = govcred::b64::encode(json!([first.salt, first.name, "Mallory"]).to_string());
+    let tampered = pres.replacen(
+        &held
+            .disclosures
+            .iter()
+            .find(|d| pres.contains(&d.encoded))
+            .map(|d| d.encoded.clone())
+            .unwrap_or_default(),
+        &forged,
+        1,
+    );
+    let at = ISSUED_AT + DAY;
+    let cases = vec![
+        Case {
+            name: "issued",
+            token: issued.clone(),
+            at,
+            description: "SD-JWT VC as issued (every disclosure, no key binding)",
+            expect_kb: None,
+        },
+        Case {
+            name: "issued-es256",
+            token: issued_es,
+            at,
+            description: "the same with an ES256 issuer key",
+            expect_kb: None,
+        },
+        Case {
+            name: "presentation",
+            token: pres.clone(),
+            at,
+            description:
+                "given_name, address.locality and nationalities.1 disclosed, with a KB-JWT",
+            expect_kb: Some((aud, nonce)),
+        },
+        Case {
+            name: "presentation-all",
+            token: pres_all,
+            at,
+            description: "every claim disclosed, with a KB-JWT",
+            expect_kb: Some((aud, nonce)),
+        },
+        Case {
+            name: "presentation-replayed",
+            token: pres.clone(),
+            at,
+            description: "the presentation checked by a verifier that issued another nonce",
+            expect_kb: Some((aud, "vector-nonce-2")),
+        },
+        Case {
+            name: "presentation-stale",
+            token: pres.clone(),
+            at: at + 3600,
+            description: "the presentation an hour after its KB-JWT was made",
+            expect_kb: Some((aud, nonce)),
+        },
+        Case {
+            name: "presentation-tampered-disclosure",
+            token: tampered,
+            at,
+            description: "a disclosed value changed after issuance",
+            expect_kb: Some((aud, nonce)),
+        },
+        Case {
+            name: "key-binding-missing",
+            token: issued.clone(),
+            at,
+            description: "no KB-JWT where the verifier requires one",
+            expect_kb: Some((aud, nonce)),
+        },
+        Case {
+            name: "expired",
+            token: issued,
+            at: ISSUED_AT + 366 * DAY,
+            description: "checked after exp",
+            expect_kb: None,
+        },
+    ];
+    let mut trust = TrustStore::new();
+    trust.add_jwk(&issuer.public_jwk())?;
+    trust.add_jwk(&issuer_es.public_jwk())?;
+    for (name, k) in [("issuer-eddsa", &issuer), ("issuer-es256", &issuer_es)] {
+        write_json(
+            &dir.join(format!("keys/{name}.public.jwk.json")),
+            &serde_json::to_value(k.public_jwk()).unwrap_or_default(),
+        )?;
+    }
+    write_cases(
+        dir,
+        &cases,
+        &trust,
+        json!({"trusted_jwks": ["keys/issuer-eddsa.public.jwk.json", "keys/issuer-es256.public.jwk.json"]}),
+    )
 }

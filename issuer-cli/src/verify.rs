@@ -21,9 +21,18 @@ pub struct VerifyArgs {
     /// A DID document fetched earlier, e.g. a did:web `did.json` (repeatable).
     #[arg(long = "did-doc")]
     did_docs: Vec<PathBuf>,
+    /// Trusted root certificates (PEM, e.g. an issuer's IACA) for `x5c` chains (repeatable).
+    #[arg(long = "iaca")]
+    iacas: Vec<PathBuf>,
     /// A JSON-LD context for Data Integrity, as URL=FILE (repeatable).
     #[arg(long = "context", value_name = "URL=FILE")]
     contexts: Vec<String>,
+    /// Expected audience of an SD-JWT presentation's Key Binding JWT (requires key binding).
+    #[arg(long)]
+    aud: Option<String>,
+    /// Expected nonce of an SD-JWT presentation's Key Binding JWT (requires key binding).
+    #[arg(long)]
+    nonce: Option<String>,
     /// Check validity at this time (RFC 3339) instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -65,8 +74,19 @@ pub fn trust_from(
 
 pub fn run(a: VerifyArgs) -> CliResult {
     let input = files::read(&a.file)?;
-    let trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
-    let mut verifier = Verifier::new(trust).with_leeway(a.leeway);
+    let mut trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
+    for p in &a.iacas {
+        trust
+            .add_root_certificates_pem(&files::read_text(p)?)
+            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+    }
+    let mut verifier = Verifier::new(trust)
+        .with_leeway(a.leeway)
+        .with_presentation_options(govcred::format::sd_jwt::VerifyOptions {
+            audience: a.aud.clone(),
+            nonce: a.nonce.clone(),
+            ..Default::default()
+        });
     if let Some(at) = &a.at {
         let t = datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?;
         verifier = verifier.with_clock(Arc::new(FixedClock::new(t)));

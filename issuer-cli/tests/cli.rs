@@ -279,3 +279,104 @@ fn bench_reports_ratios_as_json() {
         assert!(r["raw_per_second"].as_f64().unwrap() > 0.0);
     }
 }
+
+#[test]
+fn sd_jwt_issue_present_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let ik = dir.path().join("issuer.jwk");
+    let hk = dir.path().join("holder.jwk");
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&ik)]);
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&hk)]);
+    let claims = dir.path().join("claims.json");
+    std::fs::write(&claims, r#"{"given_name":"Sarah","address":{"locality":"Leeds","country":"GB"},"nationalities":["GB","IE"]}"#).unwrap();
+    let out = govcred(&[
+        "issue",
+        "sd-jwt-vc",
+        "--key",
+        s(&ik),
+        "--issuer",
+        "https://issuer.example.gov.uk",
+        "--vct",
+        "urn:example:pid",
+        "--claims",
+        s(&claims),
+        "--disclose",
+        "given_name",
+        "--disclose",
+        "address.locality",
+        "--disclose",
+        "nationalities.1",
+        "--holder-key",
+        s(&hk),
+        "--decoys",
+        "2",
+        "--valid-until",
+        "2099-01-01T00:00:00Z",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let issued = dir.path().join("pid.sdjwt");
+    std::fs::write(&issued, &out.stdout).unwrap();
+    let listed = ok_json(&["present", "sd-jwt", s(&issued), "--list"]);
+    let paths: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    assert!(paths.contains(&"nationalities.1"));
+    let out = govcred(&[
+        "present",
+        "sd-jwt",
+        s(&issued),
+        "--disclose",
+        "address.locality",
+        "--holder-key",
+        s(&hk),
+        "--aud",
+        "https://verifier.example",
+        "--nonce",
+        "n-123",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pres = dir.path().join("pres.sdjwt");
+    std::fs::write(&pres, &out.stdout).unwrap();
+    let r = ok_json(&[
+        "verify",
+        s(&pres),
+        "--jwk",
+        s(&ik),
+        "--aud",
+        "https://verifier.example",
+        "--nonce",
+        "n-123",
+        "--json",
+    ]);
+    assert_eq!(r["valid"], true, "{r}");
+    assert_eq!(r["format"], "sd-jwt-vc");
+    assert_eq!(r["claims"]["address"]["locality"], "Leeds");
+    assert!(r["claims"].get("given_name").is_none());
+    // A replayed presentation (another nonce expected) is refused with exit 1.
+    let replay = govcred(&[
+        "verify",
+        s(&pres),
+        "--jwk",
+        s(&ik),
+        "--aud",
+        "https://verifier.example",
+        "--nonce",
+        "n-456",
+        "--json",
+    ]);
+    assert_eq!(replay.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(r["errors"][0]["code"], "nonce_mismatch");
+}

@@ -261,6 +261,10 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
                 "signed with a key of {did}, but the credential's issuer is {}",
                 info.issuer
             ))),
+            KeySource::Certificate { subject, .. } => Ok(format!(
+                "certificate {subject:?} chains to a trusted root for {}",
+                info.issuer
+            )),
             // A directly trusted key still may not vouch for an issuer other than the
             // DID its kid names.
             KeySource::TrustedJwk { label } => {

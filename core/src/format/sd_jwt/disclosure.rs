@@ -30,7 +30,12 @@ pub fn digest(text: &str) -> String {
 impl Disclosure {
     /// A new disclosure with a fresh 128-bit salt.
     pub fn new(name: Option<&str>, value: Value) -> Self {
-        let salt = b64::encode(rand::random::<[u8; 16]>());
+        Self::with_salt(rand::random(), name, value)
+    }
+
+    /// A new disclosure with the given 128-bit salt.
+    pub fn with_salt(salt: [u8; 16], name: Option<&str>, value: Value) -> Self {
+        let salt = b64::encode(salt);
         let array = match name {
             Some(n) => Value::Array(vec![salt.clone().into(), n.into(), value.clone()]),
             None => Value::Array(vec![salt.clone().into(), value.clone()]),
@@ -51,9 +56,12 @@ impl Disclosure {
         let json = b64::decode(encoded, "SD-JWT disclosure")?;
         let array: Vec<Value> =
             serde_json::from_slice(&json).map_err(|_| bad("not a JSON array"))?;
-        let (salt, name, value) = match array.as_slice() {
-            [Value::String(salt), Value::String(name), value] => (salt, Some(name.clone()), value),
-            [Value::String(salt), value] => (salt, None, value),
+        let mut items = array.into_iter();
+        let (salt, name, value) = match (items.next(), items.next(), items.next(), items.next()) {
+            (Some(Value::String(salt)), Some(Value::String(name)), Some(value), None) => {
+                (salt, Some(name), value)
+            }
+            (Some(Value::String(salt)), Some(value), None, None) => (salt, None, value),
             _ => {
                 return Err(bad(
                     "must be [salt, name, value] or [salt, value] with string salt and name",
@@ -68,9 +76,9 @@ impl Disclosure {
         Ok(Disclosure {
             digest: digest(encoded),
             encoded: encoded.to_string(),
-            salt: salt.clone(),
+            salt,
             name,
-            value: value.clone(),
+            value,
         })
     }
 }

@@ -106,7 +106,7 @@ impl SdJwt {
 
     /// Every claim the holder can choose to disclose, with its path.
     pub fn disclosable_claims(&self) -> Result<Vec<DisclosableClaim>> {
-        let (claims, used) = reconstruct(&self.payload()?, &self.disclosures)?;
+        let (claims, used) = reconstruct(&self.payload()?, &self.disclosures, true)?;
         Ok(used
             .iter()
             .map(|u| DisclosableClaim {
@@ -127,7 +127,7 @@ impl SdJwt {
         paths: &[&str],
         key_binding: Option<(&KeyBinding, &dyn Signer)>,
     ) -> Result<String> {
-        let (claims, used) = reconstruct(&self.payload()?, &self.disclosures)?;
+        let (claims, used) = reconstruct(&self.payload()?, &self.disclosures, true)?;
         let mut keep = BTreeSet::new();
         for p in paths {
             let path = ClaimPath::parse(p)?;

@@ -37,6 +37,10 @@ pub struct SdJwtDraft {
     pub status: Option<Value>,
     /// JWS header `kid`.
     pub kid: Option<String>,
+    /// Derive salts and decoys from this seed instead of the system RNG. Only for
+    /// reproducible test vectors: a production issuer must leave it `None`, or salts
+    /// become guessable and undisclosed claims can be brute-forced.
+    pub test_only_salt_seed: Option<[u8; 32]>,
 }
 
 impl SdJwtDraft {
@@ -82,12 +86,17 @@ pub fn issue(
     let mut disclosures = Vec::new();
     let mut found = BTreeSet::new();
     let mut body = Value::Object(draft.claims.clone());
+    let mut salts = Salts {
+        seed: draft.test_only_salt_seed,
+        counter: 0,
+    };
     conceal(
         &mut body,
         &ClaimPath::default(),
         &wanted,
         &mut found,
         draft.decoys,
+        &mut salts,
         &mut disclosures,
     )?;
     if let Some(missing) = wanted.difference(&found).next() {
@@ -143,12 +152,37 @@ pub fn issue(
 
 /// Replace the wanted claims below `path` with digests, innermost first, collecting
 /// the disclosures.
+/// Where salts come from: the system RNG, or a seed (test vectors only).
+struct Salts {
+    seed: Option<[u8; 32]>,
+    counter: u64,
+}
+
+impl Salts {
+    fn next(&mut self) -> [u8; 16] {
+        match self.seed {
+            None => rand::random(),
+            Some(seed) => {
+                self.counter += 1;
+                let mut input = seed.to_vec();
+                input.extend_from_slice(&self.counter.to_be_bytes());
+                let h = crate::crypto::sha256(&input);
+                let mut out = [0u8; 16];
+                out.copy_from_slice(&h[..16]);
+                out
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn conceal(
     value: &mut Value,
     path: &ClaimPath,
     wanted: &BTreeSet<ClaimPath>,
     found: &mut BTreeSet<ClaimPath>,
     decoys: usize,
+    salts: &mut Salts,
     out: &mut Vec<Disclosure>,
 ) -> Result<()> {
     // Nothing wanted below here: leave the subtree as it is.
@@ -165,12 +199,12 @@ fn conceal(
             for k in keys {
                 let child = path.child(Segment::Key(k.clone()));
                 if let Some(v) = map.get_mut(&k) {
-                    conceal(v, &child, wanted, found, decoys, out)?;
+                    conceal(v, &child, wanted, found, decoys, salts, out)?;
                 }
                 if wanted.contains(&child) {
                     found.insert(child);
                     if let Some(v) = map.remove(&k) {
-                        let d = Disclosure::new(Some(&k), v);
+                        let d = Disclosure::with_salt(salts.next(), Some(&k), v);
                         digests.push(d.digest.clone());
                         out.push(d);
                     }
@@ -178,9 +212,7 @@ fn conceal(
             }
             if !digests.is_empty() {
                 for _ in 0..decoys {
-                    digests.push(super::disclosure::digest(&crate::b64::encode(
-                        rand::random::<[u8; 16]>(),
-                    )));
+                    digests.push(super::disclosure::digest(&crate::b64::encode(salts.next())));
                 }
                 digests.sort();
                 map.insert("_sd".into(), digests.into_iter().map(Value::from).collect());
@@ -189,10 +221,10 @@ fn conceal(
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 let child = path.child(Segment::Index(i));
-                conceal(item, &child, wanted, found, decoys, out)?;
+                conceal(item, &child, wanted, found, decoys, salts, out)?;
                 if wanted.contains(&child) {
                     found.insert(child);
-                    let d = Disclosure::new(None, item.take());
+                    let d = Disclosure::with_salt(salts.next(), None, item.take());
                     *item = serde_json::json!({ "...": d.digest });
                     out.push(d);
                 }

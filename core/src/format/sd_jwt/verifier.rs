@@ -46,12 +46,13 @@ pub fn process(
     payload: &Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<Map<String, Value>> {
-    Ok(reconstruct(payload, disclosures)?.0)
+    Ok(reconstruct(payload, disclosures, false)?.0)
 }
 
 pub(crate) fn reconstruct(
     payload: &Map<String, Value>,
     disclosures: &[Disclosure],
+    track: bool,
 ) -> Result<(Map<String, Value>, Vec<Used>)> {
     match payload.get("_sd_alg") {
         None => {}
@@ -73,20 +74,13 @@ pub(crate) fn reconstruct(
         }
     }
     let mut walk = Walk {
+        track,
         disclosures,
         by_digest,
         seen: HashSet::new(),
         used: Vec::new(),
     };
-    let mut out = match walk.value(
-        &Value::Object(payload.clone()),
-        &ClaimPath::default(),
-        None,
-        0,
-    )? {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
+    let mut out = walk.object(payload, &ClaimPath::default(), None, 0)?;
     out.remove("_sd_alg");
     if walk.used.len() != disclosures.len() {
         let used: HashSet<usize> = walk.used.iter().map(|u| u.index).collect();
@@ -105,15 +99,17 @@ pub(crate) fn reconstruct(
 }
 
 struct Walk<'a> {
+    /// Record claim paths (the holder needs them; the verifier does not).
+    track: bool,
     disclosures: &'a [Disclosure],
     by_digest: HashMap<&'a str, usize>,
-    seen: HashSet<String>,
+    seen: HashSet<&'a str>,
     used: Vec<Used>,
 }
 
-impl Walk<'_> {
-    fn once(&mut self, digest: &str) -> Result<()> {
-        if !self.seen.insert(digest.to_string()) {
+impl<'a> Walk<'a> {
+    fn once(&mut self, digest: &'a str) -> Result<()> {
+        if !self.seen.insert(digest) {
             return Err(Error::malformed(
                 "SD-JWT",
                 format!("digest {digest} appears more than once"),
@@ -122,10 +118,90 @@ impl Walk<'_> {
         Ok(())
     }
 
+    fn child(&self, path: &ClaimPath, seg: impl FnOnce() -> Segment) -> ClaimPath {
+        if self.track {
+            path.child(seg())
+        } else {
+            ClaimPath::default()
+        }
+    }
+
+    fn object(
+        &mut self,
+        map: &'a Map<String, Value>,
+        path: &ClaimPath,
+        parent: Option<usize>,
+        depth: usize,
+    ) -> Result<Map<String, Value>> {
+        if depth > MAX_DEPTH {
+            return Err(Error::malformed(
+                "SD-JWT",
+                format!("claims nested deeper than {MAX_DEPTH}"),
+            ));
+        }
+        let mut out = Map::new();
+        for (k, v) in map {
+            if k == "_sd" {
+                continue;
+            }
+            if k == "..." {
+                return Err(Error::malformed(
+                    "SD-JWT",
+                    format!("`...` outside an array element at {path}"),
+                ));
+            }
+            if let Some(pv) = self.value(
+                v,
+                &self.child(path, || Segment::Key(k.clone())),
+                parent,
+                depth + 1,
+            )? {
+                out.insert(k.clone(), pv);
+            }
+        }
+        if let Some(sd) = map.get("_sd") {
+            let digests = sd.as_array().ok_or_else(|| {
+                Error::malformed("SD-JWT", format!("`_sd` at {path} is not an array"))
+            })?;
+            for d in digests {
+                let d = d.as_str().ok_or_else(|| {
+                    Error::malformed("SD-JWT", format!("`_sd` at {path} holds a non-string"))
+                })?;
+                self.once(d)?;
+                let Some(&i) = self.by_digest.get(d) else {
+                    continue;
+                }; // decoy or withheld
+                let disc: &'a Disclosure = &self.disclosures[i];
+                let Some(name) = disc.name.clone() else {
+                    return Err(Error::malformed(
+                        "SD-JWT",
+                        "an array-element disclosure is referenced from `_sd`",
+                    ));
+                };
+                if out.contains_key(&name) || map.contains_key(&name) {
+                    return Err(Error::malformed(
+                        "SD-JWT",
+                        format!("disclosed claim {name:?} collides with a claim at {path}"),
+                    ));
+                }
+                let child = self.child(path, || Segment::Key(name.clone()));
+                self.used.push(Used {
+                    index: i,
+                    path: child.clone(),
+                    parent,
+                });
+                if let Some(pv) = self.value(&disc.value, &child, Some(i), depth + 1)? {
+                    out.insert(name, pv);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The processed form of `v` at `path`; `None` for an undisclosed array element.
     fn value(
         &mut self,
-        v: &Value,
+        v: &'a Value,
         path: &ClaimPath,
         parent: Option<usize>,
         depth: usize,
@@ -137,67 +213,9 @@ impl Walk<'_> {
             ));
         }
         match v {
-            Value::Object(map) => {
-                let mut out = Map::new();
-                for (k, v) in map {
-                    if k == "_sd" {
-                        continue;
-                    }
-                    if k == "..." {
-                        return Err(Error::malformed(
-                            "SD-JWT",
-                            format!("`...` outside an array element at {path}"),
-                        ));
-                    }
-                    if let Some(pv) =
-                        self.value(v, &path.child(Segment::Key(k.clone())), parent, depth + 1)?
-                    {
-                        out.insert(k.clone(), pv);
-                    }
-                }
-                if let Some(sd) = map.get("_sd") {
-                    let digests = sd.as_array().ok_or_else(|| {
-                        Error::malformed("SD-JWT", format!("`_sd` at {path} is not an array"))
-                    })?;
-                    for d in digests {
-                        let d = d.as_str().ok_or_else(|| {
-                            Error::malformed(
-                                "SD-JWT",
-                                format!("`_sd` at {path} holds a non-string"),
-                            )
-                        })?;
-                        self.once(d)?;
-                        let Some(&i) = self.by_digest.get(d) else {
-                            continue;
-                        }; // decoy or withheld
-                        let disc = &self.disclosures[i];
-                        let Some(name) = disc.name.clone() else {
-                            return Err(Error::malformed(
-                                "SD-JWT",
-                                "an array-element disclosure is referenced from `_sd`",
-                            ));
-                        };
-                        if out.contains_key(&name) || map.contains_key(&name) {
-                            return Err(Error::malformed(
-                                "SD-JWT",
-                                format!("disclosed claim {name:?} collides with a claim at {path}"),
-                            ));
-                        }
-                        let child = path.child(Segment::Key(name.clone()));
-                        self.used.push(Used {
-                            index: i,
-                            path: child.clone(),
-                            parent,
-                        });
-                        if let Some(pv) =
-                            self.value(&disc.value.clone(), &child, Some(i), depth + 1)?
-                        {
-                            out.insert(name, pv);
-                        }
-                    }
-                }
-                Ok(Some(Value::Object(out)))
-            }
+            Value::Object(map) => self
+                .object(map, path, parent, depth)
+                .map(|m| Some(Value::Object(m))),
             Value::Array(items) => {
                 let mut out = Vec::new();
                 for (n, item) in items.iter().enumerate() {
@@ -217,29 +235,30 @@ impl Walk<'_> {
                             let Some(&i) = self.by_digest.get(d) else {
                                 continue;
                             };
-                            let disc = &self.disclosures[i];
+                            let disc: &'a Disclosure = &self.disclosures[i];
                             if disc.name.is_some() {
                                 return Err(Error::malformed(
                                     "SD-JWT",
                                     "an object-member disclosure is referenced from an array",
                                 ));
                             }
-                            let child = path.child(Segment::Index(n));
+                            let child = self.child(path, || Segment::Index(n));
                             self.used.push(Used {
                                 index: i,
                                 path: child.clone(),
                                 parent,
                             });
-                            if let Some(pv) =
-                                self.value(&disc.value.clone(), &child, Some(i), depth + 1)?
-                            {
+                            if let Some(pv) = self.value(&disc.value, &child, Some(i), depth + 1)? {
                                 out.push(pv);
                             }
                         }
                         None => {
-                            if let Some(pv) =
-                                self.value(item, &path.child(Segment::Index(n)), parent, depth + 1)?
-                            {
+                            if let Some(pv) = self.value(
+                                item,
+                                &self.child(path, || Segment::Index(n)),
+                                parent,
+                                depth + 1,
+                            )? {
                                 out.push(pv);
                             }
                         }
@@ -263,8 +282,14 @@ pub fn verify(
     opts: &VerifyOptions,
 ) -> VerificationReport {
     let mut report = VerificationReport::new(Format::SdJwtVc, now);
-    let parsed = SdJwt::parse(input.trim()).and_then(|sd| {
-        let jws = Jws::decode(&sd.issuer_jwt)?;
+    let sd = match SdJwt::parse(input.trim()) {
+        Ok(sd) => sd,
+        Err(e) => {
+            report.fail("format", &e);
+            return report.finish();
+        }
+    };
+    let parsed = Jws::decode(&sd.issuer_jwt).and_then(|jws| {
         let typ = jws.header_str("typ").unwrap_or("(absent)").to_string();
         if !opts.plain_sd_jwt && !ACCEPTED_TYP.contains(&typ.as_str()) {
             return Err(Error::TypeMismatch {
@@ -274,21 +299,16 @@ pub fn verify(
             });
         }
         let payload = jws.payload_json()?;
-        Ok((
-            sd.clone(),
-            jws.alg(),
-            jws.kid().map(str::to_string),
-            jws.header().get("x5c").cloned(),
-            payload,
-        ))
+        Ok((jws, payload))
     });
-    let (sd, alg, kid, x5c, payload) = match parsed {
+    let (jws, payload) = match parsed {
         Ok(v) => v,
         Err(e) => {
             report.fail("format", &e);
             return report.finish();
         }
     };
+    let (alg, kid, x5c) = (jws.alg(), jws.kid(), jws.header().get("x5c"));
     report.pass(
         "format",
         format!(
@@ -340,11 +360,10 @@ pub fn verify(
     // Issuer key and signature.
     let keys = match &x5c {
         Some(chain) => trust.x5c_key(chain, now, leeway).map(|k| vec![k]),
-        None => trust.issuer_keys(kid.as_deref(), alg),
+        None => trust.issuer_keys(kid, alg),
     };
-    let jws = Jws::decode(&sd.issuer_jwt);
-    let signed_by = match (keys, jws) {
-        (Ok(keys), Ok(jws)) => {
+    let signed_by = match keys {
+        Ok(keys) => {
             report.pass(
                 "issuer_key",
                 keys.iter()
@@ -364,7 +383,7 @@ pub fn verify(
             });
             result.ok()
         }
-        (Err(e), _) | (_, Err(e)) => {
+        Err(e) => {
             report.record::<()>("issuer_key", &Err(e), |_| String::new());
             report.skipped("signature", "no usable key for the issuer (see issuer_key)");
             None
@@ -381,7 +400,7 @@ pub fn verify(
     }
 
     // Disclosures.
-    let processed = reconstruct(&payload, &sd.disclosures);
+    let processed = reconstruct(&payload, &sd.disclosures, false);
     report.record("disclosures", &processed, |(_, used)| {
         format!("{} disclosures, each matching one digest", used.len())
     });
