@@ -136,9 +136,10 @@ fn compare_set(old: &Path, new: &Path) {
         }
     }
     for f in files {
+        // Text files: compare as text so a failure shows a readable difference.
         assert_eq!(
-            std::fs::read(old.join(&f)).unwrap(),
-            std::fs::read(new.join(&f)).unwrap(),
+            std::fs::read_to_string(old.join(&f)).unwrap(),
+            std::fs::read_to_string(new.join(&f)).unwrap(),
             "{f} changed: run `cargo run -p govcred-cli -- vectors` and review the diff"
         );
     }

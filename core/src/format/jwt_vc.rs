@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::jose::{self, Jws};
 use crate::platform::Signer;
 use crate::report::{Claims, Format, VerificationReport};
-use crate::trust::{issuer_controls_did, IssuerKey, KeySource, TrustStore};
+use crate::trust::{issuer_controls_did, KeySource, TrustStore};
 use crate::vc::{self, CredentialInfo};
 
 /// The `typ` govcred writes.
@@ -200,56 +200,11 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
         check_jwt_claims(&payload.members, &info)?;
         Ok(info)
     });
-    report.record("data_model", &info, |i| {
-        format!("VC 2.0 credential of type {}", i.types.join(", "))
-    });
-    if let Ok(i) = &info {
-        report.issuer = Some(i.issuer.clone());
-        report.types = i.types.clone();
-        report.valid_from = i.valid_from.map(datetime::format);
-        report.valid_until = i.valid_until.map(datetime::format);
-    }
+    super::record_data_model(&mut report, &info);
 
     // 3. Key resolution and signature.
-    let keys = trust.issuer_keys(jws.kid(), jws.alg());
-    let signed_by = match keys {
-        Ok(keys) => {
-            report.pass(
-                "issuer_key",
-                keys.iter()
-                    .map(IssuerKey::describe)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            let mut last_err = None;
-            let mut ok = None;
-            for k in keys {
-                match jws.verify(&k.key) {
-                    Ok(()) => {
-                        ok = Some(k);
-                        break;
-                    }
-                    Err(e) => last_err = Some(e),
-                }
-            }
-            match (ok, last_err) {
-                (Some(k), _) => {
-                    report.pass("signature", format!("{} signature verified", jws.alg()));
-                    Some(k)
-                }
-                (None, Some(e)) => {
-                    report.fail("signature", &e);
-                    None
-                }
-                (None, None) => None,
-            }
-        }
-        Err(e) => {
-            report.record::<()>("issuer_key", &Err(e), |_| String::new());
-            report.skipped("signature", "no usable key for the signer (see issuer_key)");
-            None
-        }
-    };
+    let signed_by =
+        super::check_issuer_signature(&mut report, &jws, trust.issuer_keys(jws.kid(), jws.alg()));
 
     // 4. The key must belong to the issuer the credential names.
     if let (Some(k), Ok(info)) = (&signed_by, &info) {

@@ -6,7 +6,60 @@ pub mod data_integrity;
 pub mod jwt_vc;
 pub mod sd_jwt;
 
-use crate::report::Format;
+use crate::error::Result;
+use crate::jose::Jws;
+use crate::report::{Format, VerificationReport};
+use crate::trust::IssuerKey;
+use crate::vc::CredentialInfo;
+
+/// Record the VC data-model check and what it read (issuer, types, validity).
+pub(crate) fn record_data_model(report: &mut VerificationReport, info: &Result<CredentialInfo>) {
+    report.record("data_model", info, |i| {
+        format!("VC 2.0 credential of type {}", i.types.join(", "))
+    });
+    if let Ok(i) = info {
+        report.issuer = Some(i.issuer.clone());
+        report.types = i.types.clone();
+        report.valid_from = i.valid_from.map(crate::datetime::format);
+        report.valid_until = i.valid_until.map(crate::datetime::format);
+    }
+}
+
+/// Record the `issuer_key` and `signature` checks of an issuer-signed JWS: the first
+/// candidate key that verifies is returned; with no candidate the signature is "not
+/// checked", never "failed".
+pub(crate) fn check_issuer_signature(
+    report: &mut VerificationReport,
+    jws: &Jws<'_>,
+    keys: Result<Vec<IssuerKey>>,
+) -> Option<IssuerKey> {
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(e) => {
+            report.record::<()>("issuer_key", &Err(e), |_| String::new());
+            report.skipped("signature", "no usable key for the issuer (see issuer_key)");
+            return None;
+        }
+    };
+    report.pass(
+        "issuer_key",
+        keys.iter()
+            .map(IssuerKey::describe)
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    let mut result = Err(crate::Error::UnknownKey("no candidate key".into()));
+    for k in keys {
+        result = jws.verify(&k.key).map(|_| k);
+        if result.is_ok() {
+            break;
+        }
+    }
+    report.record("signature", &result, |_| {
+        format!("{} issuer signature verified", jws.alg())
+    });
+    result.ok()
+}
 
 /// Guess the format of `input` from its shape (no signature is checked).
 pub fn detect(input: &[u8]) -> Format {

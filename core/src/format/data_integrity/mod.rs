@@ -152,15 +152,7 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
     report.pass("format", "JSON credential with a Data Integrity proof");
 
     let info = vc::check_credential(&doc);
-    report.record("data_model", &info, |i| {
-        format!("VC 2.0 credential of type {}", i.types.join(", "))
-    });
-    if let Ok(i) = &info {
-        report.issuer = Some(i.issuer.clone());
-        report.types = i.types.clone();
-        report.valid_from = i.valid_from.map(datetime::format);
-        report.valid_until = i.valid_until.map(datetime::format);
-    }
+    crate::format::record_data_model(&mut report, &info);
 
     let value = Value::Object(doc);
     let proofs = offline(trust).and_then(|o| proof::verify(&value, &o, now).map_err(map_err));

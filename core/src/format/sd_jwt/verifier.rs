@@ -13,7 +13,7 @@ use crate::datetime;
 use crate::error::{Error, Result};
 use crate::jose::Jws;
 use crate::report::{Claims, Format, VerificationReport};
-use crate::trust::{issuer_controls_did, IssuerKey, KeySource, TrustStore};
+use crate::trust::{issuer_controls_did, KeySource, TrustStore};
 use crate::vc;
 
 /// What the verifier expects of the presentation.
@@ -362,33 +362,7 @@ pub fn verify(
         Some(chain) => trust.x5c_key(chain, now, leeway).map(|k| vec![k]),
         None => trust.issuer_keys(kid, alg),
     };
-    let signed_by = match keys {
-        Ok(keys) => {
-            report.pass(
-                "issuer_key",
-                keys.iter()
-                    .map(IssuerKey::describe)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            let mut result = Err(Error::UnknownKey("no candidate key".into()));
-            for k in keys {
-                result = jws.verify(&k.key).map(|_| k);
-                if result.is_ok() {
-                    break;
-                }
-            }
-            report.record("signature", &result, |_| {
-                format!("{alg} issuer signature verified")
-            });
-            result.ok()
-        }
-        Err(e) => {
-            report.record::<()>("issuer_key", &Err(e), |_| String::new());
-            report.skipped("signature", "no usable key for the issuer (see issuer_key)");
-            None
-        }
-    };
+    let signed_by = crate::format::check_issuer_signature(&mut report, &jws, keys);
     if let (Some(k), Some(iss)) = (&signed_by, &iss) {
         let binding = match &k.source {
             KeySource::Did { did, .. } if !issuer_controls_did(iss, did) => Err(
