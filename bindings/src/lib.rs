@@ -51,6 +51,16 @@ pub enum ErrorCode {
     ContextUnavailable,
     /// `nonce_mismatch`
     NonceMismatch,
+    /// `status_revoked`
+    StatusRevoked,
+    /// `status_suspended`
+    StatusSuspended,
+    /// `status_not_valid`
+    StatusNotValid,
+    /// `status_unknown`
+    StatusUnknown,
+    /// `status_list_stale`
+    StatusListStale,
     /// `signer_failed`
     SignerFailed,
     /// `crypto_backend`
@@ -81,6 +91,11 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::UnsupportedFormat => ErrorCode::UnsupportedFormat,
             C::ContextUnavailable => ErrorCode::ContextUnavailable,
             C::NonceMismatch => ErrorCode::NonceMismatch,
+            C::StatusRevoked => ErrorCode::StatusRevoked,
+            C::StatusSuspended => ErrorCode::StatusSuspended,
+            C::StatusNotValid => ErrorCode::StatusNotValid,
+            C::StatusUnknown => ErrorCode::StatusUnknown,
+            C::StatusListStale => ErrorCode::StatusListStale,
             C::SignerFailed => ErrorCode::SignerFailed,
             C::CryptoBackend => ErrorCode::CryptoBackend,
         }

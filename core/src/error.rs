@@ -51,6 +51,16 @@ pub enum ErrorCode {
     ContextUnavailable,
     /// The challenge nonce in a presentation is not the one the verifier issued.
     NonceMismatch,
+    /// The issuer revoked the credential (status INVALID).
+    StatusRevoked,
+    /// The issuer suspended the credential (status SUSPENDED).
+    StatusSuspended,
+    /// The status list gives an application-specific, non-VALID value.
+    StatusNotValid,
+    /// No status list for the credential's reference was available offline.
+    StatusUnknown,
+    /// The status list used is past its `exp`/`ttl`: its answer may be out of date.
+    StatusListStale,
     /// A `Signer` (software key, secure element, HSM) failed to sign.
     SignerFailed,
     /// Key generation or a crypto backend operation failed.
@@ -81,6 +91,11 @@ impl ErrorCode {
             ErrorCode::UnsupportedFormat => "unsupported_format",
             ErrorCode::ContextUnavailable => "context_unavailable",
             ErrorCode::NonceMismatch => "nonce_mismatch",
+            ErrorCode::StatusRevoked => "status_revoked",
+            ErrorCode::StatusSuspended => "status_suspended",
+            ErrorCode::StatusNotValid => "status_not_valid",
+            ErrorCode::StatusUnknown => "status_unknown",
+            ErrorCode::StatusListStale => "status_list_stale",
             ErrorCode::SignerFailed => "signer_failed",
             ErrorCode::CryptoBackend => "crypto_backend",
         }
@@ -219,6 +234,48 @@ pub enum Error {
     /// JSON-LD context missing offline.
     #[error("JSON-LD context not available offline: {0}")]
     ContextUnavailable(String),
+    /// Revoked.
+    #[error("revoked: index {index} of status list {uri} is INVALID")]
+    StatusRevoked {
+        /// The list.
+        uri: String,
+        /// The entry.
+        index: usize,
+    },
+    /// Suspended.
+    #[error("suspended: index {index} of status list {uri} is SUSPENDED")]
+    StatusSuspended {
+        /// The list.
+        uri: String,
+        /// The entry.
+        index: usize,
+    },
+    /// Application-specific status value.
+    #[error("index {index} of status list {uri} has the application-specific status {value}, which is not VALID")]
+    StatusNotValid {
+        /// The list.
+        uri: String,
+        /// The entry.
+        index: usize,
+        /// The raw status value.
+        value: u8,
+    },
+    /// No list available.
+    #[error("status unknown: no status list for {uri} was synced (fetch it while online)")]
+    StatusUnknown {
+        /// The list the credential points to.
+        uri: String,
+    },
+    /// Stale list.
+    #[error("status list {uri} is stale (issued {issued}, valid until {until}): sync it again")]
+    StatusListStale {
+        /// The list.
+        uri: String,
+        /// When it was issued.
+        issued: String,
+        /// When it stopped being fresh.
+        until: String,
+    },
     /// Nonce mismatch (replayed or foreign presentation).
     #[error("the presentation's nonce is not the one this verifier issued (replayed or meant for another request)")]
     NonceMismatch,
@@ -256,6 +313,11 @@ impl Error {
             Error::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
             Error::ContextUnavailable(_) => ErrorCode::ContextUnavailable,
             Error::NonceMismatch => ErrorCode::NonceMismatch,
+            Error::StatusRevoked { .. } => ErrorCode::StatusRevoked,
+            Error::StatusSuspended { .. } => ErrorCode::StatusSuspended,
+            Error::StatusNotValid { .. } => ErrorCode::StatusNotValid,
+            Error::StatusUnknown { .. } => ErrorCode::StatusUnknown,
+            Error::StatusListStale { .. } => ErrorCode::StatusListStale,
             Error::SignerFailed(_) => ErrorCode::SignerFailed,
             Error::CryptoBackend(_) => ErrorCode::CryptoBackend,
         }

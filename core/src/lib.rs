@@ -43,6 +43,7 @@ pub mod format;
 pub mod jose;
 pub mod platform;
 pub mod report;
+pub mod status;
 pub mod trust;
 pub mod vc;
 pub mod verifier;

@@ -95,6 +95,24 @@ impl From<&Error> for ReportError {
     }
 }
 
+/// What the status check found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// `valid`, `invalid` (revoked), `suspended`, `application_specific` or `unknown`
+    /// (no list available offline: never reported as revoked).
+    pub state: String,
+    /// The status list the credential points to.
+    pub list_uri: String,
+    /// The credential's index in it.
+    pub index: usize,
+    /// When the list used was issued (RFC 3339), if a list was available.
+    pub list_issued_at: Option<String>,
+    /// How old that list was at the check, in seconds.
+    pub list_age_secs: Option<i64>,
+    /// Whether the list was past its `exp` or `ttl`.
+    pub stale: bool,
+}
+
 /// A credential subject's claims, kept as the issuer's JSON text: nothing is
 /// re-encoded (member order and number forms survive) and a verifier that only shows
 /// or forwards them pays no tree-building cost. [`Claims::to_value`] gives a tree.
@@ -176,6 +194,9 @@ pub struct VerificationReport {
     pub valid_until: Option<String>,
     /// When the check was made (the verifier's clock), RFC 3339.
     pub checked_at: String,
+    /// Revocation/suspension status, when the credential refers to a status list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusReport>,
     /// Every check made, in order.
     pub checks: Vec<Check>,
     /// The errors behind failed or unchecked checks.
@@ -196,6 +217,7 @@ impl VerificationReport {
             valid_from: None,
             valid_until: None,
             checked_at: crate::datetime::format(checked_at),
+            status: None,
             checks: Vec::new(),
             errors: Vec::new(),
         }

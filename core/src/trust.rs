@@ -82,6 +82,7 @@ pub struct TrustStore {
     dids: DidResolver,
     contexts: Vec<(String, String)>,
     roots: Vec<Arc<crate::x509::Certificate>>,
+    status_lists: std::collections::HashMap<String, Arc<crate::status::LoadedList>>,
 }
 
 impl TrustStore {
@@ -113,6 +114,27 @@ impl TrustStore {
     /// The trusted root certificates.
     pub fn roots(&self) -> &[Arc<crate::x509::Certificate>] {
         &self.roots
+    }
+
+    /// Add a status list synced earlier (a `statuslist+jwt`, or a Bitstring Status List
+    /// credential as `vc+jwt`); its signature must verify with a key already trusted
+    /// here. Returns the list's URI. A newer list for the same URI replaces an older one.
+    pub fn add_status_list(&mut self, text: &str, leeway: i64) -> Result<String> {
+        let list = crate::status::load_list(text, self, leeway)?;
+        let uri = list.uri().to_string();
+        let newer = self
+            .status_lists
+            .get(&uri)
+            .is_none_or(|old| old.issued_at() <= list.issued_at());
+        if newer {
+            self.status_lists.insert(uri.clone(), Arc::new(list));
+        }
+        Ok(uri)
+    }
+
+    /// The status list synced for `uri`, if any.
+    pub fn status_list(&self, uri: &str) -> Option<Arc<crate::status::LoadedList>> {
+        self.status_lists.get(uri).cloned()
     }
 
     /// Add a JSON-LD context document for offline Data Integrity checks.

@@ -54,6 +54,12 @@ pub struct SdJwtArgs {
     /// The signing key's certificate chain (PEM, leaf first), carried as the `x5c` header.
     #[arg(long)]
     x5c: Option<PathBuf>,
+    /// Status registry (see `govcred status create`): allocate an index for this credential.
+    #[arg(long, requires = "status_uri")]
+    status_store: Option<PathBuf>,
+    /// The Token Status List (in `--status-store`) to allocate from.
+    #[arg(long, requires = "status_store")]
+    status_uri: Option<String>,
 }
 
 #[derive(Args)]
@@ -95,6 +101,12 @@ pub struct CredentialArgs {
     /// Extra JSON-LD context URL (repeatable).
     #[arg(long = "context")]
     contexts: Vec<String>,
+    /// Status registry (see `govcred status create`): allocate an index for this credential.
+    #[arg(long, requires = "status_uri")]
+    status_store: Option<PathBuf>,
+    /// The Bitstring status list (in `--status-store`) to allocate from.
+    #[arg(long, requires = "status_store")]
+    status_uri: Option<String>,
 }
 
 fn time_arg(v: &Option<String>, what: &str) -> Result<Option<i64>, CliError> {
@@ -146,7 +158,12 @@ fn draft(
         Some(k) => k.clone(),
         None => default_kid(&issuer, &public)?,
     };
+    let credential_status = match (&a.status_store, &a.status_uri) {
+        (Some(store), Some(uri)) => Some(crate::status::bitstring_entry(store, uri)?),
+        _ => None,
+    };
     let draft = CredentialDraft {
+        credential_status,
         issuer,
         types: vec![a.credential_type.clone()],
         contexts: a.contexts.clone(),
@@ -205,6 +222,9 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 .map(files::read_jwk)
                 .transpose()?
                 .map(|j| j.to_public());
+            if let (Some(store), Some(uri)) = (&a.status_store, &a.status_uri) {
+                draft.status = Some(crate::status::token_reference(store, uri)?);
+            }
             draft.kid = Some(match &a.kid {
                 Some(k) => k.clone(),
                 None => default_kid(&issuer, key.verifying_key())?,

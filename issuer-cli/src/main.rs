@@ -9,6 +9,7 @@ mod files;
 mod issue;
 mod keys;
 mod present;
+mod status;
 mod vectors;
 mod verify;
 
@@ -65,6 +66,9 @@ enum Command {
     /// Present a credential (holder side).
     #[command(subcommand)]
     Present(present::PresentCommand),
+    /// Status lists: create, allocate, revoke/suspend/reinstate, publish, check.
+    #[command(subcommand)]
+    Status(status::StatusCommand),
     /// Verify a credential offline (format detected automatically).
     Verify(verify::VerifyArgs),
     /// Run the main job on an embedded default: issue, verify offline, show the report.
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::DidWeb(a) => keys::did_web(a),
         Command::Issue(c) => issue::run(c),
         Command::Present(c) => present::run(c),
+        Command::Status(c) => status::run(c),
         Command::Verify(a) => verify::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),

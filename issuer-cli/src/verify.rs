@@ -21,6 +21,10 @@ pub struct VerifyArgs {
     /// A DID document fetched earlier, e.g. a did:web `did.json` (repeatable).
     #[arg(long = "did-doc")]
     did_docs: Vec<PathBuf>,
+    /// A status list synced earlier (`statuslist+jwt`, or Bitstring `vc+jwt`); its signer
+    /// must be trusted through --jwk/--did-doc (repeatable).
+    #[arg(long = "status")]
+    status_lists: Vec<PathBuf>,
     /// Trusted root certificates (PEM, e.g. an issuer's IACA) for `x5c` chains (repeatable).
     #[arg(long = "iaca")]
     iacas: Vec<PathBuf>,
@@ -78,6 +82,11 @@ pub fn run(a: VerifyArgs) -> CliResult {
     for p in &a.iacas {
         trust
             .add_root_certificates_pem(&files::read_text(p)?)
+            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+    }
+    for p in &a.status_lists {
+        trust
+            .add_status_list(&files::read_text(p)?, a.leeway)
             .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
     let mut verifier = Verifier::new(trust)

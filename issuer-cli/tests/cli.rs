@@ -380,3 +380,296 @@ fn sd_jwt_issue_present_verify() {
     let r: Value = serde_json::from_slice(&replay.stdout).unwrap();
     assert_eq!(r["errors"][0]["code"], "nonce_mismatch");
 }
+
+#[test]
+fn status_lists_issue_revoke_publish_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ik, hk, store, site) = (
+        dir.path().join("i.jwk"),
+        dir.path().join("h.jwk"),
+        dir.path().join("reg"),
+        dir.path().join("site"),
+    );
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&ik)]);
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&hk)]);
+    let claims = dir.path().join("c.json");
+    std::fs::write(
+        &claims,
+        r#"{"given_name":"Sarah","serviceNumber":"25057386"}"#,
+    )
+    .unwrap();
+    let tsl = "https://issuer.example.gov.uk/t/1";
+    let bsl = "https://issuer.example.gov.uk/b/1";
+    ok_json(&[
+        "status",
+        "create",
+        "--bits",
+        "2",
+        "--size",
+        "1024",
+        "--uri",
+        tsl,
+        "--key",
+        s(&ik),
+        "--store",
+        s(&store),
+    ]);
+    ok_json(&[
+        "status",
+        "create",
+        "--bits",
+        "2",
+        "--size",
+        "1024",
+        "--uri",
+        bsl,
+        "--key",
+        s(&ik),
+        "--kind",
+        "bitstring",
+        "--issuer",
+        "https://issuer.example.gov.uk",
+        "--store",
+        s(&store),
+    ]);
+    // Allocation is random and never repeats.
+    let a = ok_json(&[
+        "status",
+        "allocate",
+        "--store",
+        s(&store),
+        "--uri",
+        tsl,
+        "--count",
+        "50",
+    ]);
+    let mut idx: Vec<u64> = a["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let sorted_in_order = idx.windows(2).all(|w| w[0] < w[1]);
+    idx.sort();
+    idx.dedup();
+    assert_eq!(idx.len(), 50);
+    assert!(!sorted_in_order, "indices are not handed out sequentially");
+
+    // One SD-JWT VC on the token list, one JWT VC on the bitstring list.
+    let sd = govcred(&[
+        "issue",
+        "sd-jwt-vc",
+        "--key",
+        s(&ik),
+        "--issuer",
+        "https://issuer.example.gov.uk",
+        "--vct",
+        "urn:t",
+        "--claims",
+        s(&claims),
+        "--disclose",
+        "given_name",
+        "--status-store",
+        s(&store),
+        "--status-uri",
+        tsl,
+    ]);
+    assert!(
+        sd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sd.stderr)
+    );
+    let jv = govcred(&[
+        "issue",
+        "jwt-vc",
+        "--key",
+        s(&ik),
+        "--issuer",
+        "https://issuer.example.gov.uk",
+        "--type",
+        "T",
+        "--claims",
+        s(&claims),
+        "--status-store",
+        s(&store),
+        "--status-uri",
+        bsl,
+    ]);
+    assert!(
+        jv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&jv.stderr)
+    );
+    let (sd_file, jv_file) = (dir.path().join("c.sdjwt"), dir.path().join("c.jwt"));
+    std::fs::write(&sd_file, &sd.stdout).unwrap();
+    std::fs::write(&jv_file, &jv.stdout).unwrap();
+    let sd_idx = {
+        let t = String::from_utf8(sd.stdout.clone()).unwrap();
+        let p = govcred::jose::Jws::decode(t.split('~').next().unwrap())
+            .unwrap()
+            .payload_json()
+            .unwrap();
+        p["status"]["status_list"]["idx"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+    };
+
+    let publish = |expect: usize| {
+        let p = ok_json(&["status", "publish", "--store", s(&store), "--out", s(&site)]);
+        assert_eq!(p["published"].as_array().unwrap().len(), expect);
+    };
+    publish(2);
+    let (tsl_file, bsl_file) = (site.join("t/1"), site.join("b/1"));
+    let verify = |cred: &Path, extra: &[&str]| -> (i32, Value) {
+        let mut args = vec![
+            "verify",
+            s(cred),
+            "--jwk",
+            s(&ik),
+            "--status",
+            s(&tsl_file),
+            "--status",
+            s(&bsl_file),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = govcred(&args);
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        )
+    };
+    for cred in [&sd_file, &jv_file] {
+        let (code, r) = verify(cred, &[]);
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(r["status"]["state"], "valid", "{r}");
+        assert!(r["status"]["list_age_secs"].as_i64().unwrap() >= 0);
+    }
+    // Without the list: status unknown — could not check, never "revoked".
+    let out = govcred(&["verify", s(&sd_file), "--jwk", s(&ik), "--json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["outcome"], "could_not_check");
+    assert_eq!(r["status"]["state"], "unknown");
+    assert_eq!(r["errors"][0]["code"], "status_unknown");
+
+    // Suspend, then reinstate, then revoke (final).
+    ok_json(&[
+        "status",
+        "suspend",
+        "--store",
+        s(&store),
+        "--uri",
+        tsl,
+        "--index",
+        &sd_idx,
+    ]);
+    publish(2);
+    let (code, r) = verify(&sd_file, &[]);
+    assert_eq!(
+        (code, r["errors"][0]["code"].as_str()),
+        (1, Some("status_suspended")),
+        "{r}"
+    );
+    ok_json(&[
+        "status",
+        "reinstate",
+        "--store",
+        s(&store),
+        "--uri",
+        tsl,
+        "--index",
+        &sd_idx,
+    ]);
+    ok_json(&[
+        "status",
+        "revoke",
+        "--store",
+        s(&store),
+        "--uri",
+        tsl,
+        "--index",
+        &sd_idx,
+    ]);
+    assert_eq!(
+        govcred(&[
+            "status",
+            "reinstate",
+            "--store",
+            s(&store),
+            "--uri",
+            tsl,
+            "--index",
+            &sd_idx
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        govcred(&[
+            "status",
+            "revoke",
+            "--store",
+            s(&store),
+            "--uri",
+            tsl,
+            "--index",
+            "99999"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    publish(2);
+    let (code, r) = verify(&sd_file, &[]);
+    assert_eq!(
+        (
+            code,
+            r["errors"][0]["code"].as_str(),
+            r["status"]["state"].as_str()
+        ),
+        (1, Some("status_revoked"), Some("invalid")),
+        "{r}"
+    );
+    let c = ok_json(&[
+        "status",
+        "check",
+        s(&tsl_file),
+        "--index",
+        &sd_idx,
+        "--jwk",
+        s(&ik),
+        "--json",
+    ]);
+    assert_eq!(c["statuses"][0]["status"], "invalid");
+    // The JWT VC on the other list is unaffected; long after the lists' exp it is stale.
+    assert_eq!(verify(&jv_file, &[]).0, 0);
+    let (code, r) = verify(&jv_file, &["--at", "2099-01-01T00:00:00Z"]);
+    assert_eq!(code, 1);
+    assert!(
+        r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "status_list_stale"),
+        "{r}"
+    );
+    // A list signed by someone else is refused.
+    let other = dir.path().join("o.jwk");
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&other)]);
+    let out = govcred(&[
+        "verify",
+        s(&sd_file),
+        "--jwk",
+        s(&other),
+        "--status",
+        s(&tsl_file),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

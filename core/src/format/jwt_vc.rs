@@ -246,6 +246,11 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
         report.record("validity_period", &window, |d| d.clone());
     }
 
+    // 6. Revocation / suspension, from the lists synced earlier.
+    if signed_by.is_some() {
+        crate::status::check_claims(&mut report, trust, &payload.members, now);
+    }
+
     if signed_by.is_some() {
         if let Some(subject) = payload.subject {
             report.claims = Claims::from_raw(subject);

@@ -67,15 +67,15 @@ pub fn detect(input: &[u8]) -> Format {
         Ok(t) => t.trim(),
         Err(_) => return Format::Unknown,
     };
-    // `~` never occurs in base64url or compact JWS: it separates SD-JWT parts.
-    if text.contains('~') {
-        return Format::SdJwtVc;
-    }
     if text.starts_with('{') {
         return match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) if v.get("proof").is_some() => Format::DiVc,
             _ => Format::Unknown,
         };
+    }
+    // `~` never occurs in base64url or compact JWS: it separates SD-JWT parts.
+    if text.contains('~') {
+        return Format::SdJwtVc;
     }
     // Two dots: a compact JWS, well-formed or not; the JOSE layer then says precisely
     // what is wrong with it. (One vectorisable pass: this runs on every verification.)
@@ -83,4 +83,19 @@ pub fn detect(input: &[u8]) -> Format {
         return Format::JwtVc;
     }
     Format::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_by_shape() {
+        assert_eq!(detect(br#"{"proof": {}, "name": "a~b"}"#), Format::DiVc);
+        assert_eq!(detect(br#"{"name": "a~b"}"#), Format::Unknown);
+        assert_eq!(detect(b"aaa.bbb.ccc~ddd~"), Format::SdJwtVc);
+        assert_eq!(detect(b" aaa.bbb.ccc\n"), Format::JwtVc);
+        assert_eq!(detect(b"aaa.bbb"), Format::Unknown);
+        assert_eq!(detect(&[0xff, 0xfe]), Format::Unknown);
+    }
 }

@@ -198,6 +198,11 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
         report.record("validity_period", &window, |d| d.clone());
     }
     if proofs.is_ok() {
+        if let Some(doc) = value.as_object() {
+            crate::status::check_claims(&mut report, trust, doc, now);
+        }
+    }
+    if proofs.is_ok() {
         report.claims = value
             .get("credentialSubject")
             .map(Claims::from_value)

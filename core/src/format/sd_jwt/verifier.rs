@@ -410,6 +410,10 @@ pub fn verify(
     }
 
     if signed_by.is_some() {
+        crate::status::check_claims(&mut report, trust, &payload, now);
+    }
+
+    if signed_by.is_some() {
         if let Ok((mut claims, _)) = processed {
             for r in REGISTERED {
                 claims.remove(*r);
