@@ -405,7 +405,7 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                                 list: bits,
                                 valid_from: Some(now),
                                 valid_until: Some(now + 2 * rec.ttl),
-                                ttl: Some(rec.ttl),
+                                ttl: Some(rec.ttl.saturating_mul(1000)), // W3C: milliseconds
                                 status_messages: vec![
                                     (0, "VALID".into()),
                                     (1, "INVALID".into()),

@@ -44,9 +44,11 @@ impl LoadedList {
 
     /// Until when the list may be relied on: the earlier of `exp` and issue + `ttl`.
     pub fn fresh_until(&self) -> Option<i64> {
+        // Token Status List `ttl` is in seconds; W3C Bitstring `ttl` in milliseconds
+        // (so GOV.UK's `"3600"` reads as 3.6 s: stale early rather than trusted long).
         let (exp, ttl) = match self {
             LoadedList::Token(t) => (t.exp, t.ttl),
-            LoadedList::Bitstring(c) => (c.valid_until, c.ttl),
+            LoadedList::Bitstring(c) => (c.valid_until, c.ttl.map(|ms| ms / 1000)),
         };
         let by_ttl = match (self.issued_at(), ttl) {
             (Some(i), Some(t)) => Some(i.saturating_add(t)),
