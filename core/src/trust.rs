@@ -42,6 +42,34 @@ pub struct IssuerKey {
 }
 
 impl IssuerKey {
+    /// Whether this key may sign for `issuer`: a DID's key only for that DID (or the
+    /// HTTPS origin of its did:web); a directly trusted key not for an issuer other than
+    /// the DID its `kid` names; a certificate's key for the issuer it was trusted for.
+    pub fn binds(&self, issuer: &str, kid: Option<&str>) -> Result<String> {
+        match &self.source {
+            KeySource::Did { did, .. } if issuer_controls_did(issuer, did) => {
+                Ok(format!("{did} is the issuer {issuer}"))
+            }
+            KeySource::Did { did, .. } => Err(Error::UntrustedIssuer(format!(
+                "signed with a key of {did}, but the credential's issuer is {issuer}"
+            ))),
+            KeySource::Certificate { subject, .. } => Ok(format!(
+                "certificate {subject:?} chains to a trusted root for {issuer}"
+            )),
+            KeySource::TrustedJwk { label } => match kid.and_then(|k| DidUrl::parse(k).ok()) {
+                Some(url) if !issuer_controls_did(issuer, url.did) => {
+                    Err(Error::UntrustedIssuer(format!(
+                        "kid names {}, but the credential's issuer is {issuer}",
+                        url.did
+                    )))
+                }
+                _ => Ok(format!(
+                    "key {label} is trusted by the verifier for {issuer}"
+                )),
+            },
+        }
+    }
+
     /// Human description for reports.
     pub fn describe(&self) -> String {
         match &self.source {

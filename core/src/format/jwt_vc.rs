@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::jose::{self, Jws};
 use crate::platform::Signer;
 use crate::report::{Claims, Format, VerificationReport};
-use crate::trust::{issuer_controls_did, KeySource, TrustStore};
+use crate::trust::TrustStore;
 use crate::vc::{self, CredentialInfo};
 
 /// The `typ` govcred writes.
@@ -208,35 +208,7 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
 
     // 4. The key must belong to the issuer the credential names.
     if let (Some(k), Ok(info)) = (&signed_by, &info) {
-        let binding = match &k.source {
-            KeySource::Did { did, .. } if issuer_controls_did(&info.issuer, did) => {
-                Ok(format!("{did} is the issuer {}", info.issuer))
-            }
-            KeySource::Did { did, .. } => Err(Error::UntrustedIssuer(format!(
-                "signed with a key of {did}, but the credential's issuer is {}",
-                info.issuer
-            ))),
-            KeySource::Certificate { subject, .. } => Ok(format!(
-                "certificate {subject:?} chains to a trusted root for {}",
-                info.issuer
-            )),
-            // A directly trusted key still may not vouch for an issuer other than the
-            // DID its kid names.
-            KeySource::TrustedJwk { label } => {
-                match jws.kid().and_then(|k| crate::did::DidUrl::parse(k).ok()) {
-                    Some(url) if !issuer_controls_did(&info.issuer, url.did) => {
-                        Err(Error::UntrustedIssuer(format!(
-                            "kid names {}, but the credential's issuer is {}",
-                            url.did, info.issuer
-                        )))
-                    }
-                    _ => Ok(format!(
-                        "key {label} is trusted by the verifier for {}",
-                        info.issuer
-                    )),
-                }
-            }
-        };
+        let binding = k.binds(&info.issuer, jws.kid());
         report.record("issuer_binding", &binding, |d| d.clone());
     }
 

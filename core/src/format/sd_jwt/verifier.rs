@@ -13,7 +13,7 @@ use crate::datetime;
 use crate::error::{Error, Result};
 use crate::jose::Jws;
 use crate::report::{Claims, Format, VerificationReport};
-use crate::trust::{issuer_controls_did, KeySource, TrustStore};
+use crate::trust::TrustStore;
 use crate::vc;
 
 /// What the verifier expects of the presentation.
@@ -360,12 +360,7 @@ pub fn verify(
     };
     let signed_by = crate::format::check_issuer_signature(&mut report, &jws, keys);
     if let (Some(k), Some(iss)) = (&signed_by, &iss) {
-        let binding = match &k.source {
-            KeySource::Did { did, .. } if !issuer_controls_did(iss, did) => Err(
-                Error::UntrustedIssuer(format!("signed with a key of {did}, but iss is {iss}")),
-            ),
-            _ => Ok(format!("{iss} signed it")),
-        };
+        let binding = k.binds(iss, kid);
         report.record("issuer_binding", &binding, |d| d.clone());
     }
 
