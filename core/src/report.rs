@@ -23,6 +23,9 @@ pub enum Format {
     /// SD-JWT VC (`dc+sd-jwt`), issued form or presentation.
     #[serde(rename = "sd-jwt-vc")]
     SdJwtVc,
+    /// ISO/IEC 18013-5 mdoc `IssuerSigned`.
+    #[serde(rename = "mdoc")]
+    Mdoc,
     /// Not recognised.
     #[serde(rename = "unknown")]
     Unknown,
@@ -35,6 +38,7 @@ impl Format {
             Format::JwtVc => "jwt-vc",
             Format::DiVc => "di-vc",
             Format::SdJwtVc => "sd-jwt-vc",
+            Format::Mdoc => "mdoc",
             Format::Unknown => "unknown",
         }
     }

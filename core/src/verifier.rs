@@ -82,6 +82,7 @@ impl Verifier {
         match format::detect(input) {
             Format::JwtVc => self.verify_jwt_vc(std::str::from_utf8(input).unwrap_or_default()),
             Format::DiVc => self.verify_di_vc(input),
+            Format::Mdoc => format::mdoc::verify(input, &self.trust, now, self.leeway),
             Format::SdJwtVc => {
                 self.verify_sd_jwt_vc(std::str::from_utf8(input).unwrap_or_default())
             }
@@ -90,7 +91,7 @@ impl Verifier {
                 r.fail(
                     "format",
                     &Error::UnsupportedFormat(
-                        "expected a compact JWT VC (three base64url parts), an SD-JWT VC (parts separated by `~`) or a JSON credential with a Data Integrity `proof`".into(),
+                        "expected a compact JWT VC (three base64url parts), an SD-JWT VC (parts separated by `~`), an mdoc IssuerSigned (CBOR or base64url) or a JSON credential with a Data Integrity `proof`".into(),
                     ),
                 );
                 r.finish()

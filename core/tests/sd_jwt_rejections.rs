@@ -342,11 +342,17 @@ fn trusted_key_may_not_vouch_for_another_did() {
     let f = fixture(Alg::ES256);
     let mut d = SdJwtDraft::new("https://issuer.example.gov.uk", "urn:example:pid");
     d.claims = json!({"a": 1}).as_object().unwrap().clone();
-    d.kid = Some(format!("did:web:other.example.gov.uk#{}", f.issuer.verifying_key().thumbprint()));
+    d.kid = Some(format!(
+        "did:web:other.example.gov.uk#{}",
+        f.issuer.verifying_key().thumbprint()
+    ));
     let t = sd_jwt::issue(&d, None, &f.issuer, NOW).unwrap();
     let r = sd_jwt::verify(&t, &f.trust, NOW, 60, &VerifyOptions::default());
     rejected(&r, ErrorCode::UntrustedIssuer);
-    d.kid = Some(format!("did:web:issuer.example.gov.uk#{}", f.issuer.verifying_key().thumbprint()));
+    d.kid = Some(format!(
+        "did:web:issuer.example.gov.uk#{}",
+        f.issuer.verifying_key().thumbprint()
+    ));
     let t = sd_jwt::issue(&d, None, &f.issuer, NOW).unwrap();
     assert!(sd_jwt::verify(&t, &f.trust, NOW, 60, &VerifyOptions::default()).valid);
 }

@@ -4,6 +4,7 @@
 #[cfg(feature = "data-integrity")]
 pub mod data_integrity;
 pub mod jwt_vc;
+pub mod mdoc;
 pub mod sd_jwt;
 
 use crate::error::Result;
@@ -63,6 +64,13 @@ pub(crate) fn check_issuer_signature(
 
 /// Guess the format of `input` from its shape (no signature is checked).
 pub fn detect(input: &[u8]) -> Format {
+    // A CBOR map (definite 0xa0–0xb7 / 0xb8–0xbb, or indefinite 0xbf): an mdoc.
+    if input
+        .first()
+        .is_some_and(|b| (0xa0..=0xbb).contains(b) || *b == 0xbf)
+    {
+        return Format::Mdoc;
+    }
     let text = match std::str::from_utf8(input) {
         Ok(t) => t.trim(),
         Err(_) => return Format::Unknown,
@@ -82,6 +90,17 @@ pub fn detect(input: &[u8]) -> Format {
     if text.bytes().filter(|&b| b == b'.').count() == 2 {
         return Format::JwtVc;
     }
+    // One base64url string: GOV.UK's form of an mdoc `IssuerSigned`. A CBOR map starts
+    // with 0xa0–0xbf, which base64url-encodes to a leading `o`, `p`, `q` or `r`…`v`.
+    if text.len() > 16
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && crate::b64::decode(&text[..16], "mdoc")
+            .is_ok_and(|b| (0xa0..=0xbb).contains(&b[0]) || b[0] == 0xbf)
+    {
+        return Format::Mdoc;
+    }
     Format::Unknown
 }
 
@@ -97,5 +116,12 @@ mod tests {
         assert_eq!(detect(b" aaa.bbb.ccc\n"), Format::JwtVc);
         assert_eq!(detect(b"aaa.bbb"), Format::Unknown);
         assert_eq!(detect(&[0xff, 0xfe]), Format::Unknown);
+        assert_eq!(detect(&[0xa2, 0x01]), Format::Mdoc);
+        assert_eq!(detect(&[0xbf, 0x01]), Format::Mdoc);
+        assert_eq!(
+            detect(crate::b64::encode([0xa2u8; 30]).as_bytes()),
+            Format::Mdoc
+        );
+        assert_eq!(detect(b"not-a-credential-at-all"), Format::Unknown);
     }
 }
