@@ -151,6 +151,50 @@ pub fn run(a: DemoArgs) -> CliResult {
     show(&di_report);
     all_ok &= di_report.valid;
 
+    step(
+        8,
+        "SD-JWT VC: the holder shows only what a verifier asks for, bound to its device key",
+    );
+    let mut sd_draft =
+        govcred::format::sd_jwt::SdJwtDraft::new(DEMO_ISSUER, "urn:example:govcred:veteran:1");
+    sd_draft.claims = veteran_card_subject();
+    sd_draft.disclosable = vec!["name".into(), "birthDate".into(), "veteranCard".into()];
+    sd_draft.holder_key = Some(holder_key.public_jwk());
+    sd_draft.expires_at = Some(now + 365 * 86_400);
+    sd_draft.kid = Some(kid.clone());
+    let sd = govcred::format::sd_jwt::issue(&sd_draft, None, &issuer_key, now)?;
+    let held = govcred::format::sd_jwt::SdJwt::parse(&sd)?;
+    let offered: Vec<String> = held
+        .disclosable_claims()?
+        .iter()
+        .map(|c| c.path.to_string())
+        .collect();
+    println!("    the wallet may disclose: {}", offered.join(", "));
+    let kb = govcred::format::sd_jwt::KeyBinding {
+        audience: "https://shop.example".into(),
+        nonce: "demo-nonce-7f3a".into(),
+        issued_at: now,
+    };
+    let presented = held.present(&["veteranCard"], Some((&kb, &holder_key as &dyn Signer)))?;
+    let mut sd_trust = TrustStore::new();
+    sd_trust.add_did_document(&did_doc)?;
+    let shop = Verifier::new(sd_trust).with_key_binding("https://shop.example", "demo-nonce-7f3a");
+    let sd_report = shop.verify(presented.as_bytes());
+    show(&sd_report);
+    all_ok &= sd_report.valid && sd_report.claims.to_value().get("name").is_none();
+    let replay = Verifier::new(shop.trust().clone())
+        .with_key_binding("https://shop.example", "another-nonce")
+        .verify(presented.as_bytes());
+    println!(
+        "    replayed to a verifier with another nonce: {}",
+        replay
+            .errors
+            .first()
+            .map(|e| e.code.as_str())
+            .unwrap_or("accepted!")
+    );
+    all_ok &= !replay.valid;
+
     if let Some(dir) = &a.out {
         files::write_secret(
             &dir.join("issuer.jwk"),

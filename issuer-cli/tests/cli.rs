@@ -262,6 +262,8 @@ fn demo_runs_the_main_job() {
     assert!(text.contains("signature_invalid"));
     assert!(text.contains("expired"));
     assert!(text.contains("VALID — di-vc"));
+    assert!(text.contains("VALID — sd-jwt-vc"));
+    assert!(text.contains("nonce_mismatch"));
     assert!(text.contains("Demo complete"));
 }
 

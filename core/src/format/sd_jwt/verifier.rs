@@ -312,7 +312,7 @@ pub fn verify(
     report.pass(
         "format",
         format!(
-            "SD-JWT with {} disclosures{}",
+            "SD-JWT with {} disclosure(s){}",
             sd.disclosures.len(),
             if sd.kb_jwt.is_some() {
                 " and a Key Binding JWT"
@@ -367,7 +367,7 @@ pub fn verify(
     // Disclosures.
     let processed = reconstruct(&payload, &sd.disclosures, false);
     report.record("disclosures", &processed, |(_, used)| {
-        format!("{} disclosures, each matching one digest", used.len())
+        format!("{} disclosure(s), each matching one digest", used.len())
     });
 
     // Key binding.
