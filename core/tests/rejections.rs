@@ -382,3 +382,41 @@ proptest! {
         prop_assert!(!r.valid, "mutation at {} accepted", i);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Arbitrary bytes, whatever format they look like, are never accepted and never panic.
+    #[test]
+    fn arbitrary_input_is_never_valid(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let f = fixture_for_fuzz();
+        prop_assert!(!f.verify(&bytes).valid);
+    }
+
+    /// Inputs shaped like each format (JWT, SD-JWT, base64url mdoc, CBOR map, JSON).
+    #[test]
+    fn format_shaped_garbage_is_never_valid(
+        parts in prop::collection::vec("[A-Za-z0-9_-]{0,40}", 1..6),
+        sep in prop::sample::select(vec![".", "~", ""]),
+        cbor in prop::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let f = fixture_for_fuzz();
+        let text = parts.join(sep);
+        prop_assert!(!f.verify(text.as_bytes()).valid);
+        let mut map = vec![0xa2u8];
+        map.extend(&cbor);
+        prop_assert!(!f.verify(&map).valid);
+        let mut indefinite = vec![0xbfu8];
+        indefinite.extend(&cbor);
+        prop_assert!(!f.verify(&indefinite).valid);
+        let json = format!("{{\"proof\": {{}}, \"x\": \"{text}\"}}");
+        prop_assert!(!f.verify(json.as_bytes()).valid);
+    }
+}
+
+fn fixture_for_fuzz() -> &'static Verifier {
+    static V: std::sync::OnceLock<Verifier> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let f = fixture(Alg::ES256);
+        Verifier::new(f.trust).with_clock(Arc::new(FixedClock::new(NOW)))
+    })
+}
