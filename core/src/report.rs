@@ -247,6 +247,18 @@ impl VerificationReport {
         self.push_problem(name, CheckOutcome::NotChecked, error);
     }
 
+    /// The parsed input, or `None` after recording the parse error as a failed
+    /// `format` check (the caller then returns [`VerificationReport::finish`]).
+    pub fn parsed<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail("format", &e);
+                None
+            }
+        }
+    }
+
     /// Record a check that could not be made because of a problem already reported
     /// by an earlier check (so the error is not repeated).
     pub fn skipped(&mut self, name: &str, detail: impl Into<String>) {

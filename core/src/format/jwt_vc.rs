@@ -176,12 +176,8 @@ pub fn verify(token: &str, trust: &TrustStore, now: i64, leeway: i64) -> Verific
         let payload = Payload::parse(jws.payload())?;
         Ok((jws, payload))
     });
-    let (jws, payload) = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            report.fail("format", &e);
-            return report.finish();
-        }
+    let Some((jws, payload)) = report.parsed(parsed) else {
+        return report.finish();
     };
     report.pass(
         "format",

@@ -528,12 +528,8 @@ fn check_digests(doc: &IssuerSigned, mso: &MobileSecurityObject) -> Result<usize
 /// verify.
 pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> VerificationReport {
     let mut report = VerificationReport::new(Format::Mdoc, now);
-    let doc = match parse(input) {
-        Ok(doc) => doc,
-        Err(e) => {
-            report.fail("format", &e);
-            return report.finish();
-        }
+    let Some(doc) = report.parsed(parse(input)) else {
+        return report.finish();
     };
     report.pass(
         "format",

@@ -282,12 +282,8 @@ pub fn verify(
     opts: &VerifyOptions,
 ) -> VerificationReport {
     let mut report = VerificationReport::new(Format::SdJwtVc, now);
-    let sd = match SdJwt::parse(input.trim()) {
-        Ok(sd) => sd,
-        Err(e) => {
-            report.fail("format", &e);
-            return report.finish();
-        }
+    let Some(sd) = report.parsed(SdJwt::parse(input.trim())) else {
+        return report.finish();
     };
     let parsed = Jws::decode(&sd.issuer_jwt).and_then(|jws| {
         let typ = jws.header_str("typ").unwrap_or("(absent)").to_string();
@@ -301,12 +297,8 @@ pub fn verify(
         let payload = jws.payload_json()?;
         Ok((jws, payload))
     });
-    let (jws, payload) = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            report.fail("format", &e);
-            return report.finish();
-        }
+    let Some((jws, payload)) = report.parsed(parsed) else {
+        return report.finish();
     };
     let (alg, kid, x5c) = (jws.alg(), jws.kid(), jws.header().get("x5c"));
     report.pass(
