@@ -5,6 +5,11 @@
 //! Definite and indefinite lengths are both accepted (the GOV.UK Java issuer emits
 //! indefinite-length maps and arrays). Nesting depth and item counts are bounded by the
 //! input, so a hostile input cannot make the reader recurse or allocate without limit.
+//!
+//! Why not ciborium for reading: its `Value` does not keep the source bytes of each
+//! item, and mdoc digests must be computed over the tag-24 bytes exactly as the issuer
+//! wrote them (including indefinite-length encodings). ciborium remains the encoder for
+//! tests; coset builds the COSE Sig_structure.
 
 use crate::error::{Error, Result};
 
