@@ -20,11 +20,13 @@
 //! and tdates (tag 0) as strings, byte strings (the portrait) as base64url.
 
 mod cbor;
+mod issue;
 mod mso;
 
 use std::borrow::Cow;
 
 use cbor::{get_int, get_text, Item, Value};
+pub use issue::{issue, MdocDraft};
 pub use mso::MobileSecurityObject;
 
 use crate::crypto::{sha256, Alg};

@@ -1,0 +1,264 @@
+//! Issuing an mdoc `IssuerSigned` (the department side).
+//!
+//! Output follows the GOV.UK profile (§4 of the profile): deterministic CBOR (definite
+//! lengths, map keys in bytewise order of their encoding), IssuerSignedItems with
+//! 16-byte random salts and non-sequential digest IDs, full-dates as tag 1004,
+//! `validityInfo` as tag 0 date-times with whole seconds, an MSO with SHA-256 value
+//! digests, the holder's COSE_Key, `keyAuthorizations` for every namespace and an
+//! optional status-list reference, signed as a COSE_Sign1 with protected header exactly
+//! `{1: -7}` and unprotected header exactly `{33: <DS certificate>}`. Signing goes
+//! through [`crate::Signer`] (bytes to sign → signature), so the DS key can live in an HSM.
+
+use ciborium::value::Value as Cbor;
+use serde_json::{Map, Value as Json};
+
+use crate::crypto::{sha256, Alg, VerifyingKey};
+use crate::datetime;
+use crate::error::{Error, Result};
+use crate::platform::Signer;
+use crate::x509::Certificate;
+
+/// An mdoc to issue.
+#[derive(Clone, Debug)]
+pub struct MdocDraft {
+    /// The doctype, e.g. `org.iso.18013.5.1.mDL`.
+    pub doctype: String,
+    /// Claims as JSON `{namespace: {element: value}}`. Strings `YYYY-MM-DD` under
+    /// element names ending in `date` (`birth_date`, `expiry_date`, …, also inside
+    /// `driving_privileges`) become full-dates (tag 1004); a `portrait` string is
+    /// base64url and becomes a byte string; integers, booleans, arrays and objects map
+    /// to their CBOR forms.
+    pub claims: Map<String, Json>,
+    /// The holder's device key (P-256), bound as `deviceKeyInfo.deviceKey`.
+    pub device_key: VerifyingKey,
+    /// `validityInfo.validFrom` (Unix seconds).
+    pub valid_from: i64,
+    /// `validityInfo.validUntil` (Unix seconds).
+    pub valid_until: i64,
+    /// `validityInfo.expectedUpdate`, if any.
+    pub expected_update: Option<i64>,
+    /// Status list reference `(idx, uri)`, if any.
+    pub status: Option<(usize, String)>,
+}
+
+fn text(s: &str) -> Cbor {
+    Cbor::Text(s.to_string())
+}
+
+fn encode(v: &Cbor) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(v, &mut out)
+        .map_err(|e| Error::malformed("mdoc encoding", e.to_string()))?;
+    Ok(out)
+}
+
+/// Deterministic CBOR (RFC 8949 §4.2.1): map keys sorted by their encoded bytes.
+fn canonical(v: Cbor) -> Result<Cbor> {
+    Ok(match v {
+        Cbor::Map(entries) => {
+            let mut keyed = entries
+                .into_iter()
+                .map(|(k, v)| Ok((encode(&k)?, canonical(k)?, canonical(v)?)))
+                .collect::<Result<Vec<_>>>()?;
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            Cbor::Map(keyed.into_iter().map(|(_, k, v)| (k, v)).collect())
+        }
+        Cbor::Array(items) => Cbor::Array(items.into_iter().map(canonical).collect::<Result<_>>()?),
+        Cbor::Tag(t, inner) => Cbor::Tag(t, Box::new(canonical(*inner)?)),
+        other => other,
+    })
+}
+
+fn is_full_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// JSON claim value → CBOR, with the profile's date and portrait rules.
+fn to_cbor(name: &str, v: &Json) -> Result<Cbor> {
+    Ok(match v {
+        Json::Null => Cbor::Null,
+        Json::Bool(b) => Cbor::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Cbor::Integer(i.into()),
+            (_, Some(u), _) => Cbor::Integer(u.into()),
+            (_, _, Some(f)) => Cbor::Float(f),
+            _ => return Err(Error::claim(name, "number out of range")),
+        },
+        Json::String(s) if name == "portrait" => {
+            Cbor::Bytes(crate::b64::decode(s, "portrait (base64url)")?)
+        }
+        Json::String(s) if name.ends_with("date") && is_full_date(s) => {
+            Cbor::Tag(1004, Box::new(text(s)))
+        }
+        Json::String(s) => text(s),
+        Json::Array(items) => Cbor::Array(
+            items
+                .iter()
+                .map(|i| to_cbor(name, i))
+                .collect::<Result<_>>()?,
+        ),
+        Json::Object(m) => Cbor::Map(
+            m.iter()
+                .map(|(k, v)| Ok((text(k), to_cbor(k, v)?)))
+                .collect::<Result<_>>()?,
+        ),
+    })
+}
+
+fn tdate(unix: i64) -> Cbor {
+    Cbor::Tag(0, Box::new(text(&datetime::format(unix))))
+}
+
+/// Issue `draft` as an `IssuerSigned` (CBOR bytes) signed by `signer`, the key of the
+/// Document Signer certificate `ds`, at `now`.
+pub fn issue(
+    draft: &MdocDraft,
+    ds: &Certificate,
+    signer: &dyn Signer,
+    now: i64,
+) -> Result<Vec<u8>> {
+    if signer.alg() != Alg::ES256 || draft.device_key.alg() != Alg::ES256 {
+        return Err(Error::KeyAlgMismatch {
+            key: "Document Signer or device key".into(),
+            alg: "ES256 (P-256)".into(),
+        });
+    }
+    if ds.public_key()? != VerifyingKey::from_jwk(&signer.public_jwk())? {
+        return Err(Error::InvalidKey(
+            "the signer's key is not the Document Signer certificate's key".into(),
+        ));
+    }
+    if draft.valid_until <= draft.valid_from {
+        return Err(Error::claim(
+            "validityInfo",
+            "validUntil must be after validFrom",
+        ));
+    }
+    if draft.claims.is_empty() {
+        return Err(Error::claim(
+            "nameSpaces",
+            "an mdoc needs at least one namespace",
+        ));
+    }
+    // Digest IDs: a random start below 2^30 and random steps of 1–98 (not sequential).
+    let mut digest_id: u64 = rand::random::<u64>() % (1 << 30);
+    let mut name_spaces = Vec::new();
+    let mut value_digests = Vec::new();
+    for (ns, elements) in &draft.claims {
+        let elements = elements.as_object().ok_or_else(|| {
+            Error::claim(ns.as_str(), "a namespace must be an object of elements")
+        })?;
+        let mut items = Vec::new();
+        let mut digests = Vec::new();
+        for (name, value) in elements {
+            digest_id += 1 + rand::random::<u64>() % 98;
+            let item = canonical(Cbor::Map(vec![
+                (text("digestID"), Cbor::Integer(digest_id.into())),
+                (
+                    text("random"),
+                    Cbor::Bytes(rand::random::<[u8; 16]>().to_vec()),
+                ),
+                (text("elementIdentifier"), text(name)),
+                (text("elementValue"), to_cbor(name, value)?),
+            ]))?;
+            let tagged = Cbor::Tag(24, Box::new(Cbor::Bytes(encode(&item)?)));
+            digests.push((
+                Cbor::Integer(digest_id.into()),
+                Cbor::Bytes(sha256(&encode(&tagged)?).to_vec()),
+            ));
+            items.push(tagged);
+        }
+        name_spaces.push((text(ns), Cbor::Array(items)));
+        value_digests.push((text(ns), Cbor::Map(digests)));
+    }
+    let jwk = draft.device_key.jwk();
+    let coord = |c: &Option<String>| -> Result<Cbor> {
+        Ok(Cbor::Bytes(crate::b64::decode(
+            c.as_deref().unwrap_or_default(),
+            "device key",
+        )?))
+    };
+    let device_key = Cbor::Map(vec![
+        (Cbor::Integer(1.into()), Cbor::Integer(2.into())),
+        (Cbor::Integer((-1).into()), Cbor::Integer(1.into())),
+        (Cbor::Integer((-2).into()), coord(&jwk.x)?),
+        (Cbor::Integer((-3).into()), coord(&jwk.y)?),
+    ]);
+    let mut validity = vec![
+        (text("signed"), tdate(now)),
+        (text("validFrom"), tdate(draft.valid_from)),
+        (text("validUntil"), tdate(draft.valid_until)),
+    ];
+    if let Some(e) = draft.expected_update {
+        validity.push((text("expectedUpdate"), tdate(e)));
+    }
+    let mut mso = vec![
+        (text("version"), text("1.0")),
+        (text("digestAlgorithm"), text("SHA-256")),
+        (text("valueDigests"), Cbor::Map(value_digests)),
+        (
+            text("deviceKeyInfo"),
+            Cbor::Map(vec![
+                (text("deviceKey"), device_key),
+                (
+                    text("keyAuthorizations"),
+                    Cbor::Map(vec![(
+                        text("nameSpaces"),
+                        Cbor::Array(draft.claims.keys().map(|k| text(k)).collect()),
+                    )]),
+                ),
+            ]),
+        ),
+        (text("docType"), text(&draft.doctype)),
+        (text("validityInfo"), Cbor::Map(validity)),
+    ];
+    if let Some((idx, uri)) = &draft.status {
+        mso.push((
+            text("status"),
+            Cbor::Map(vec![(
+                text("status_list"),
+                Cbor::Map(vec![
+                    (text("idx"), Cbor::Integer((*idx as u64).into())),
+                    (text("uri"), text(uri)),
+                ]),
+            )]),
+        ));
+    }
+    let mso = canonical(Cbor::Map(mso))?;
+    let payload = encode(&Cbor::Tag(24, Box::new(Cbor::Bytes(encode(&mso)?))))?;
+    let protected = encode(&Cbor::Map(vec![(
+        Cbor::Integer(1.into()),
+        Cbor::Integer((-7).into()),
+    )]))?;
+    let tbs = coset::sig_structure_data(
+        coset::SignatureContext::CoseSign1,
+        coset::ProtectedHeader {
+            original_data: Some(protected.clone()),
+            header: coset::Header::default(),
+        },
+        None,
+        &[],
+        &payload,
+    );
+    let signature = signer.sign(&tbs)?;
+    let issuer_auth = Cbor::Array(vec![
+        Cbor::Bytes(protected),
+        Cbor::Map(vec![(
+            Cbor::Integer(33.into()),
+            Cbor::Bytes(ds.der().to_vec()),
+        )]),
+        Cbor::Bytes(payload),
+        Cbor::Bytes(signature),
+    ]);
+    let issuer_signed = canonical(Cbor::Map(vec![
+        (text("nameSpaces"), Cbor::Map(name_spaces)),
+        (text("issuerAuth"), issuer_auth),
+    ]))?;
+    encode(&issuer_signed)
+}
