@@ -20,6 +20,34 @@ pub enum IssueCommand {
     DiVc(CredentialArgs),
     /// SD-JWT VC (`dc+sd-jwt`) with selectively disclosable claims; prints `<JWT>~<disclosures>~`.
     SdJwtVc(SdJwtArgs),
+    /// ISO 18013-5 mdoc `IssuerSigned`; prints it as unpadded base64url (GOV.UK's form).
+    Mdoc(MdocArgs),
+}
+
+#[derive(Args)]
+pub struct MdocArgs {
+    /// Directory with the Document Signer certificate and key (`ds.pem`, `ds.key`), as
+    /// written by `govcred iaca issue-ds`.
+    #[arg(long)]
+    ds: PathBuf,
+    /// The doctype, e.g. `org.iso.18013.5.1.mDL`.
+    #[arg(long)]
+    doctype: String,
+    /// JSON `{namespace: {element: value}}`; `*_date` strings become full-dates, `portrait` is base64url.
+    #[arg(long)]
+    claims: PathBuf,
+    /// The holder's device key (public JWK, P-256).
+    #[arg(long)]
+    device_key: PathBuf,
+    /// End of validity, RFC 3339 (default: a year from now).
+    #[arg(long)]
+    valid_until: Option<String>,
+    /// Status registry and Token Status List to allocate an index from.
+    #[arg(long, requires = "status_uri")]
+    status_store: Option<PathBuf>,
+    /// The Token Status List (in `--status-store`).
+    #[arg(long, requires = "status_store")]
+    status_uri: Option<String>,
 }
 
 #[derive(Args)]
@@ -229,9 +257,64 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 Some(k) => k.clone(),
                 None => default_kid(&issuer, key.verifying_key())?,
             });
+            let x5c = match &a.x5c {
+                Some(p) => Some(
+                    govcred::x509::Certificate::from_pem(&files::read_text(p)?)?
+                        .iter()
+                        .map(|c| {
+                            use base64::Engine;
+                            base64::engine::general_purpose::STANDARD.encode(c.der())
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                None => None,
+            };
+            if x5c.is_some() && a.kid.is_none() {
+                // The certificate identifies the key: no DID-derived kid.
+                draft.kid = None;
+            }
             println!(
                 "{}",
-                govcred::format::sd_jwt::issue(&draft, None, &key, now)?
+                govcred::format::sd_jwt::issue(&draft, x5c.as_deref(), &key, now)?
+            );
+        }
+        IssueCommand::Mdoc(a) => {
+            let ds_pem = a.ds.join("ds.pem");
+            let ds = govcred::x509::Certificate::from_pem(&files::read_text(&ds_pem)?)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| CliError::input(format!("{}: no certificate", ds_pem.display())))?;
+            let key = files::read_signing_key(&a.ds.join("ds.key"))?;
+            let device = VerifyingKey::from_jwk(&files::read_jwk(&a.device_key)?.to_public())?;
+            let claims = files::read_json(&a.claims)?
+                .as_object()
+                .cloned()
+                .ok_or_else(|| {
+                    CliError::input(format!(
+                        "{}: claims must be a JSON object",
+                        a.claims.display()
+                    ))
+                })?;
+            let status = match (&a.status_store, &a.status_uri) {
+                (Some(store), Some(uri)) => {
+                    let r = crate::status::token_reference(store, uri)?;
+                    let idx = r["status_list"]["idx"].as_u64().unwrap_or_default() as usize;
+                    Some((idx, uri.clone()))
+                }
+                _ => None,
+            };
+            let draft = govcred::format::mdoc::MdocDraft {
+                doctype: a.doctype.clone(),
+                claims,
+                device_key: device,
+                valid_from: now,
+                valid_until: time_arg(&a.valid_until, "valid-until")?.unwrap_or(now + 365 * 86_400),
+                expected_update: None,
+                status,
+            };
+            println!(
+                "{}",
+                govcred::b64::encode(govcred::format::mdoc::issue(&draft, &ds, &key, now)?)
             );
         }
     }
