@@ -6,6 +6,7 @@
 mod bench;
 mod demo;
 mod files;
+mod iaca;
 mod issue;
 mod keys;
 mod present;
@@ -77,6 +78,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Regenerate the project's published test vectors.
     Vectors(vectors::VectorsArgs),
+    /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
+    #[command(subcommand)]
+    Iaca(iaca::IacaCommand),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
+        Command::Iaca(c) => iaca::run(c),
     };
     match result {
         Ok(code) => code,

@@ -675,3 +675,101 @@ fn status_lists_issue_revoke_publish_verify() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn mdoc_and_x5c_from_a_generated_iaca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (iaca, ds, dev) = (
+        dir.path().join("iaca"),
+        dir.path().join("ds"),
+        dir.path().join("device.jwk"),
+    );
+    ok_json(&[
+        "iaca",
+        "create",
+        "--country",
+        "GB",
+        "--common-name",
+        "Test IACA",
+        "--out",
+        s(&iaca),
+    ]);
+    ok_json(&[
+        "iaca",
+        "issue-ds",
+        "--iaca",
+        s(&iaca),
+        "--common-name",
+        "Test DSC",
+        "--out",
+        s(&ds),
+    ]);
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&dev)]);
+    let claims = dir.path().join("mdl.json");
+    std::fs::write(
+        &claims,
+        r#"{"org.iso.18013.5.1": {"family_name": "Edwards", "birth_date": "1985-10-18", "age_over_18": true},
+           "org.iso.18013.5.1.GB": {"welsh_licence": false}}"#,
+    )
+    .unwrap();
+    let out = govcred(&[
+        "issue",
+        "mdoc",
+        "--ds",
+        s(&ds),
+        "--doctype",
+        "org.iso.18013.5.1.mDL",
+        "--claims",
+        s(&claims),
+        "--device-key",
+        s(&dev),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mdoc = dir.path().join("mdl.b64");
+    std::fs::write(&mdoc, &out.stdout).unwrap();
+    let iaca_pem = iaca.join("iaca.pem");
+    let r = ok_json(&["verify", s(&mdoc), "--iaca", s(&iaca_pem), "--json"]);
+    assert_eq!(r["format"], "mdoc");
+    assert_eq!(r["valid"], true, "{r}");
+    assert_eq!(r["claims"]["org.iso.18013.5.1"]["birth_date"], "1985-10-18");
+    // Without the IACA: could not check, exit 1.
+    assert_eq!(govcred(&["verify", s(&mdoc)]).status.code(), Some(1));
+
+    // The same DS key signs an SD-JWT VC carrying its certificate as x5c.
+    let sd_claims = dir.path().join("c.json");
+    std::fs::write(&sd_claims, r#"{"given_name": "Sarah"}"#).unwrap();
+    let out = govcred(&[
+        "issue",
+        "sd-jwt-vc",
+        "--key",
+        s(&ds.join("ds.key")),
+        "--issuer",
+        "https://issuer.example.gov.uk",
+        "--vct",
+        "urn:t",
+        "--claims",
+        s(&sd_claims),
+        "--x5c",
+        s(&ds.join("ds.pem")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sd = dir.path().join("c.sdjwt");
+    std::fs::write(&sd, &out.stdout).unwrap();
+    let r = ok_json(&["verify", s(&sd), "--iaca", s(&iaca_pem), "--json"]);
+    assert_eq!(r["valid"], true, "{r}");
+    assert!(
+        r["checks"][2]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Test DSC"),
+        "{r}"
+    );
+}
