@@ -325,6 +325,19 @@ impl Certificate {
         &self.der
     }
 
+    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`, 64-character lines).
+    pub fn to_pem(&self) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.der);
+        let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(line).unwrap_or_default());
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
+        out
+    }
+
     /// The subject as an RFC 4514 string, most significant part last, e.g.
     /// `C=US,CN=utopia ds` (types other than CN, L, ST, O, OU, C, STREET, DC and UID are
     /// written as dotted OIDs; string values are shown as text, others as `#` + DER hex).

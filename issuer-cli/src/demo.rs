@@ -195,6 +195,58 @@ pub fn run(a: DemoArgs) -> CliResult {
     );
     all_ok &= !replay.valid;
 
+    step(
+        9,
+        "mdoc (ISO 18013-5): an IACA, a Document Signer, an mDL bound to the wallet key",
+    );
+    let (iaca, iaca_key) = govcred::pki::create_iaca(
+        "GB",
+        "govcred demo IACA",
+        None,
+        now - 60,
+        now + 9 * 365 * 86_400,
+    )?;
+    let (ds, ds_key) = govcred::pki::issue_document_signer(
+        &iaca,
+        &iaca_key,
+        "GB",
+        "govcred demo DSC",
+        now - 60,
+        now + 458 * 86_400,
+    )?;
+    let mdl_claims = serde_json::json!({
+        "org.iso.18013.5.1": {
+            "family_name": "Edwards", "given_name": "Sarah", "birth_date": "1985-10-18",
+            "issuing_country": "GB", "issuing_authority": "DVLA", "age_over_18": true,
+            "driving_privileges": [{"vehicle_category_code": "B", "issue_date": "2010-01-01"}]
+        },
+        "org.iso.18013.5.1.GB": {"welsh_licence": false}
+    });
+    let mdl = govcred::format::mdoc::issue(
+        &govcred::format::mdoc::MdocDraft {
+            doctype: "org.iso.18013.5.1.mDL".into(),
+            claims: mdl_claims.as_object().cloned().unwrap_or_default(),
+            device_key: holder_key.verifying_key().clone(),
+            valid_from: now,
+            valid_until: now + 365 * 86_400,
+            expected_update: None,
+            status: None,
+        },
+        &ds,
+        &ds_key,
+        now,
+    )?;
+    println!(
+        "    IssuerSigned: {} bytes of CBOR, DS {:?}",
+        mdl.len(),
+        ds.subject()
+    );
+    let mut road_trust = TrustStore::new();
+    road_trust.add_root_certificates_pem(&iaca.to_pem())?;
+    let mdl_report = Verifier::new(road_trust).verify(&mdl);
+    show(&mdl_report);
+    all_ok &= mdl_report.valid;
+
     if let Some(dir) = &a.out {
         files::write_secret(
             &dir.join("issuer.jwk"),

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use base64::Engine as _;
 use clap::{Args, Subcommand};
 use govcred::crypto::SoftwareKey;
 use govcred::x509::Certificate;
@@ -152,18 +151,7 @@ fn write_pair(
     let mut text = jwk.to_json();
     text.push('\n');
     files::write_secret(key_path, text.as_bytes(), false)?;
-    files::write(pem_path, pem(cert).as_bytes())
-}
-
-fn pem(cert: &Certificate) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(cert.der());
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
+    files::write(pem_path, cert.to_pem().as_bytes())
 }
 
 fn summary(cert: &Certificate, pem_path: &Path, key_path: &Path) -> serde_json::Value {

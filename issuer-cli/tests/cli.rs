@@ -263,6 +263,7 @@ fn demo_runs_the_main_job() {
     assert!(text.contains("expired"));
     assert!(text.contains("VALID — di-vc"));
     assert!(text.contains("VALID — sd-jwt-vc"));
+    assert!(text.contains("VALID — mdoc"));
     assert!(text.contains("nonce_mismatch"));
     assert!(text.contains("Demo complete"));
 }
