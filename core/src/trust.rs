@@ -303,6 +303,23 @@ impl TrustStore {
     }
 }
 
+/// The first of `keys` whose signature on `jws` verifies. When none does, the error
+/// of the first candidate (usually `signature_invalid`); with no candidates at all,
+/// `unknown_key`.
+pub fn first_verifying_key(jws: &crate::jose::Jws<'_>, keys: Vec<IssuerKey>) -> Result<IssuerKey> {
+    let mut first_err = None;
+    for k in keys {
+        match jws.verify(&k.key) {
+            Ok(()) => return Ok(k),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err
+        .unwrap_or_else(|| Error::UnknownKey(format!("kid {:?}", jws.kid().unwrap_or("(none)")))))
+}
+
 /// Whether the issuer identifier `issuer` is the DID `did`, or is the HTTPS origin/URL
 /// whose did:web is `did` (the GOV.UK form: `iss` = `https://host`, key `did:web:host#…`).
 pub fn issuer_controls_did(issuer: &str, did: &str) -> bool {

@@ -1,31 +1,12 @@
 //! The `govcred` command line, end to end: keys, did:web, issuing, verifying, exit
 //! codes, the demo and the benchmark.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
+use common::{govcred, ok_json, s};
 use serde_json::Value;
-
-fn govcred(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govcred"))
-        .args(args)
-        .output()
-        .expect("run govcred")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = govcred(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn keygen_writes_a_private_key_with_mode_0600() {

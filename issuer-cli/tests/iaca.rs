@@ -1,32 +1,12 @@
 //! `govcred iaca create` and `govcred iaca issue-ds`, end to end.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::{govcred, ok_json, s};
 use govcred::crypto::{Jwk, SoftwareKey};
 use govcred::x509::{verify_chain, Certificate, EKU_MDL_DS};
-use serde_json::Value;
-
-fn govcred(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govcred"))
-        .args(args)
-        .output()
-        .expect("run govcred")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = govcred(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn cert(path: &Path) -> Certificate {
     let mut certs = Certificate::from_pem(&std::fs::read_to_string(path).unwrap()).unwrap();

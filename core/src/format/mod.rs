@@ -49,13 +49,7 @@ pub(crate) fn check_issuer_signature(
             .collect::<Vec<_>>()
             .join("; "),
     );
-    let mut result = Err(crate::Error::UnknownKey("no candidate key".into()));
-    for k in keys {
-        result = jws.verify(&k.key).map(|_| k);
-        if result.is_ok() {
-            break;
-        }
-    }
+    let result = crate::trust::first_verifying_key(jws, keys);
     report.record("signature", &result, |_| {
         format!("{} issuer signature verified", jws.alg())
     });

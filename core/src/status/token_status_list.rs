@@ -307,25 +307,7 @@ pub fn verify_token(
             })
         }
     }
-    let keys = trust.issuer_keys(jws.kid(), jws.alg())?;
-    let mut verified = false;
-    let mut first_err = None;
-    for key in &keys {
-        match jws.verify(&key.key) {
-            Ok(()) => {
-                verified = true;
-                break;
-            }
-            Err(e) => {
-                first_err.get_or_insert(e);
-            }
-        }
-    }
-    if !verified {
-        return Err(first_err.unwrap_or_else(|| {
-            Error::UnknownKey(format!("kid {:?}", jws.kid().unwrap_or("(none)")))
-        }));
-    }
+    crate::trust::first_verifying_key(&jws, trust.issuer_keys(jws.kid(), jws.alg())?)?;
     let claims = jws.payload_json()?;
     let sub = match claims.get("sub") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
