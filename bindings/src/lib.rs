@@ -13,6 +13,8 @@ uniffi::setup_scaffolding!();
 pub enum ErrorCode {
     /// `malformed_input`
     MalformedInput,
+    /// `duplicate_key`
+    DuplicateKey,
     /// `invalid_base64`
     InvalidBase64,
     /// `input_too_large`
@@ -72,6 +74,7 @@ impl From<govcred::ErrorCode> for ErrorCode {
         use govcred::ErrorCode as C;
         match c {
             C::MalformedInput => ErrorCode::MalformedInput,
+            C::DuplicateKey => ErrorCode::DuplicateKey,
             C::InvalidBase64 => ErrorCode::InvalidBase64,
             C::InputTooLarge => ErrorCode::InputTooLarge,
             C::AlgNotAllowed => ErrorCode::AlgNotAllowed,

@@ -13,6 +13,9 @@ use std::fmt;
 pub enum ErrorCode {
     /// Input is not well-formed (bad JSON, wrong structure, wrong segment count…).
     MalformedInput,
+    /// A JSON object names a member twice, or a CBOR map has a repeated key: parsers
+    /// disagree on which one wins, so such input is refused.
+    DuplicateKey,
     /// base64url that is padded, uses the wrong alphabet or has non-zero trailing bits.
     InvalidBase64,
     /// Input larger than the limit for its kind.
@@ -72,6 +75,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::MalformedInput => "malformed_input",
+            ErrorCode::DuplicateKey => "duplicate_key",
             ErrorCode::InvalidBase64 => "invalid_base64",
             ErrorCode::InputTooLarge => "input_too_large",
             ErrorCode::AlgNotAllowed => "alg_not_allowed",
@@ -118,6 +122,14 @@ pub enum Error {
         what: &'static str,
         /// What is wrong with it.
         reason: String,
+    },
+    /// Repeated member name / map key.
+    #[error("{what} names {key} twice: refused, because parsers disagree on which one counts")]
+    DuplicateKey {
+        /// The part of the input.
+        what: &'static str,
+        /// The repeated name, quoted.
+        key: String,
     },
     /// Non-canonical or invalid base64url.
     #[error("invalid base64url in {what}: must be unpadded, URL-safe alphabet, canonical")]
@@ -292,6 +304,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Malformed { .. } => ErrorCode::MalformedInput,
+            Error::DuplicateKey { .. } => ErrorCode::DuplicateKey,
             Error::InvalidBase64 { .. } => ErrorCode::InvalidBase64,
             Error::TooLarge { .. } => ErrorCode::InputTooLarge,
             Error::AlgNotAllowed { .. } => ErrorCode::AlgNotAllowed,

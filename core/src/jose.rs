@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use crate::b64;
 use crate::crypto::{Alg, VerifyingKey};
 use crate::error::{Error, Result};
+use crate::json;
 use crate::platform::Signer;
 
 /// Largest compact JWS accepted: 4 MiB, room for a JWT VC carrying a 1 MiB photo
@@ -62,6 +63,7 @@ impl<'a> Jws<'a> {
             }
         };
         let header_bytes = b64::decode(h, "JWS header")?;
+        json::check_unique_keys(&header_bytes, "JWS header")?;
         let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
             .map_err(|e| Error::malformed("JWS header", format!("not a JSON object: {e}")))?;
         let alg = match header.get("alg") {
@@ -117,7 +119,9 @@ impl<'a> Jws<'a> {
     }
 
     /// The payload parsed as a JSON object.
+    /// A member named twice is refused ([`json::check_unique_keys`]).
     pub fn payload_json(&self) -> Result<Map<String, Value>> {
+        json::check_unique_keys(&self.payload, "JWT payload")?;
         serde_json::from_slice(&self.payload)
             .map_err(|e| Error::malformed("JWT payload", format!("not a JSON object: {e}")))
     }

@@ -139,6 +139,45 @@ impl TrustStore {
         Ok(n)
     }
 
+    /// Build a trust store from an inline JSON description — the form the published
+    /// negative vectors and simple configurations use:
+    /// `{"did_documents": [..], "jwks": [..], "root_certificates_pem": ["-----BEGIN…"],
+    /// "status_lists": ["<statuslist+jwt or status list credential>"]}` (every member
+    /// optional). Keys, documents and roots are loaded first; a status list that does
+    /// not verify with them is not trusted, and is returned with its error beside the
+    /// store rather than failing the whole description.
+    ///
+    /// ```
+    /// use govcred::trust::TrustStore;
+    /// let (trust, refused) = TrustStore::from_description(&serde_json::json!({
+    ///     "status_lists": ["not.a.list"]
+    /// })).unwrap();
+    /// assert_eq!(refused.len(), 1);
+    /// assert!(trust.keys().is_empty());
+    /// ```
+    pub fn from_description(v: &serde_json::Value) -> Result<(Self, Vec<Error>)> {
+        let mut trust = TrustStore::new();
+        let items = |name: &str| v.get(name).and_then(|a| a.as_array()).into_iter().flatten();
+        for doc in items("did_documents") {
+            trust.add_did_document(doc)?;
+        }
+        for jwk in items("jwks") {
+            let jwk: Jwk = serde_json::from_value(jwk.clone())
+                .map_err(|e| Error::InvalidKey(format!("not a JWK: {e}")))?;
+            trust.add_jwk(&jwk)?;
+        }
+        for pem in items("root_certificates_pem") {
+            trust.add_root_certificates_pem(pem.as_str().unwrap_or_default())?;
+        }
+        let mut refused = Vec::new();
+        for list in items("status_lists") {
+            if let Err(e) = trust.add_status_list(list.as_str().unwrap_or_default(), 0) {
+                refused.push(e);
+            }
+        }
+        Ok((trust, refused))
+    }
+
     /// The trusted root certificates.
     pub fn roots(&self) -> &[Arc<crate::x509::Certificate>] {
         &self.roots

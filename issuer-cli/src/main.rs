@@ -9,6 +9,7 @@ mod files;
 mod iaca;
 mod issue;
 mod keys;
+mod negative;
 mod present;
 mod status;
 mod vectors;

@@ -37,7 +37,7 @@ fn seeded(label: &str, alg: Alg) -> Result<SoftwareKey, CliError> {
     Ok(key.with_kid(kid))
 }
 
-fn write_json(path: &Path, v: &Value) -> Result<(), CliError> {
+pub(crate) fn write_json(path: &Path, v: &Value) -> Result<(), CliError> {
     let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
     text.push('\n');
     files::write(path, text.as_bytes())
@@ -242,6 +242,7 @@ pub fn run(a: VectorsArgs) -> CliResult {
         json!({"trusted_did_documents": ["did.json"]}),
     )?;
     sd_jwt_vectors(&a.out.join("sd-jwt-vc"), &holder)?;
+    crate::negative::write(&a.out.join("negative"))?;
     println!("wrote the vectors to {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

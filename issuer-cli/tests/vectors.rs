@@ -100,6 +100,26 @@ fn regenerating_reproduces_the_published_vectors() {
     for (set, _) in SETS {
         compare_set(&published().join(set), &tmp.path().join(set));
     }
+    // The hostile-input corpus is Ed25519 throughout: reproduced byte for byte.
+    let negative = published().join("negative");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&negative).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("negative").join(&name)).unwrap(),
+            std::fs::read_to_string(negative.join(&name)).unwrap(),
+            "negative/{}",
+            name.to_string_lossy()
+        );
+        n += 1;
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("negative"))
+            .unwrap()
+            .count(),
+        n,
+        "the regenerated corpus has files the published one lacks"
+    );
 }
 
 fn compare_set(old: &Path, new: &Path) {

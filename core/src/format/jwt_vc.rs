@@ -236,6 +236,7 @@ struct Payload {
 
 impl Payload {
     fn parse(bytes: &[u8]) -> Result<Self> {
+        crate::json::check_unique_keys(bytes, "JWT payload")?;
         serde_json::from_slice(bytes)
             .map_err(|e| Error::malformed("JWT payload", format!("not a JSON object: {e}")))
     }

@@ -54,6 +54,7 @@ impl Disclosure {
     pub fn parse(encoded: &str) -> Result<Self> {
         let bad = |reason: &str| Error::malformed("SD-JWT disclosure", reason.to_string());
         let json = b64::decode(encoded, "SD-JWT disclosure")?;
+        crate::json::check_unique_keys(&json, "SD-JWT disclosure")?;
         let array: Vec<Value> =
             serde_json::from_slice(&json).map_err(|_| bad("not a JSON array"))?;
         let mut items = array.into_iter();
