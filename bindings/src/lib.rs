@@ -109,12 +109,13 @@ impl From<govcred::ErrorCode> for ErrorCode {
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum GovcredError {
     /// The operation failed; `code` says why.
-    #[error("{message}")]
+    #[error("{detail}")]
     Failed {
         /// Stable code.
         code: ErrorCode,
-        /// What went wrong and how to fix it.
-        message: String,
+        /// What went wrong and how to fix it. (Not `message`: Kotlin exceptions
+        /// already have one, and a field of that name does not compile there.)
+        detail: String,
     },
 }
 
@@ -122,7 +123,7 @@ impl From<govcred::Error> for GovcredError {
     fn from(e: govcred::Error) -> Self {
         GovcredError::Failed {
             code: e.code().into(),
-            message: e.to_string(),
+            detail: e.to_string(),
         }
     }
 }
@@ -231,7 +232,7 @@ impl Verifier {
             let v: serde_json::Value =
                 serde_json::from_str(&d).map_err(|e| GovcredError::Failed {
                     code: ErrorCode::MalformedInput,
-                    message: format!("DID document is not JSON: {e}"),
+                    detail: format!("DID document is not JSON: {e}"),
                 })?;
             trust.add_did_document(&v)?;
         }

@@ -707,132 +707,137 @@ class ErrorCode(enum.Enum):
     `malformed_input`
 """
     
-    INVALID_BASE64 = 1
+    DUPLICATE_KEY = 1
+    """
+    `duplicate_key`
+"""
+    
+    INVALID_BASE64 = 2
     """
     `invalid_base64`
 """
     
-    INPUT_TOO_LARGE = 2
+    INPUT_TOO_LARGE = 3
     """
     `input_too_large`
 """
     
-    ALG_NOT_ALLOWED = 3
+    ALG_NOT_ALLOWED = 4
     """
     `alg_not_allowed`
 """
     
-    KEY_ALG_MISMATCH = 4
+    KEY_ALG_MISMATCH = 5
     """
     `key_alg_mismatch`
 """
     
-    UNSUPPORTED_CRITICAL = 5
+    UNSUPPORTED_CRITICAL = 6
     """
     `unsupported_critical`
 """
     
-    SIGNATURE_INVALID = 6
+    SIGNATURE_INVALID = 7
     """
     `signature_invalid`
 """
     
-    INVALID_KEY = 7
+    INVALID_KEY = 8
     """
     `invalid_key`
 """
     
-    UNKNOWN_KEY = 8
+    UNKNOWN_KEY = 9
     """
     `unknown_key`
 """
     
-    UNTRUSTED_ISSUER = 9
+    UNTRUSTED_ISSUER = 10
     """
     `untrusted_issuer`
 """
     
-    INVALID_DID = 10
+    INVALID_DID = 11
     """
     `invalid_did`
 """
     
-    INVALID_DID_DOCUMENT = 11
+    INVALID_DID_DOCUMENT = 12
     """
     `invalid_did_document`
 """
     
-    TYPE_MISMATCH = 12
+    TYPE_MISMATCH = 13
     """
     `type_mismatch`
 """
     
-    EXPIRED = 13
+    EXPIRED = 14
     """
     `expired`
 """
     
-    NOT_YET_VALID = 14
+    NOT_YET_VALID = 15
     """
     `not_yet_valid`
 """
     
-    INVALID_CLAIM = 15
+    INVALID_CLAIM = 16
     """
     `invalid_claim`
 """
     
-    INVALID_DATE_TIME = 16
+    INVALID_DATE_TIME = 17
     """
     `invalid_date_time`
 """
     
-    UNSUPPORTED_FORMAT = 17
+    UNSUPPORTED_FORMAT = 18
     """
     `unsupported_format`
 """
     
-    CONTEXT_UNAVAILABLE = 18
+    CONTEXT_UNAVAILABLE = 19
     """
     `context_unavailable`
 """
     
-    NONCE_MISMATCH = 19
+    NONCE_MISMATCH = 20
     """
     `nonce_mismatch`
 """
     
-    STATUS_REVOKED = 20
+    STATUS_REVOKED = 21
     """
     `status_revoked`
 """
     
-    STATUS_SUSPENDED = 21
+    STATUS_SUSPENDED = 22
     """
     `status_suspended`
 """
     
-    STATUS_NOT_VALID = 22
+    STATUS_NOT_VALID = 23
     """
     `status_not_valid`
 """
     
-    STATUS_UNKNOWN = 23
+    STATUS_UNKNOWN = 24
     """
     `status_unknown`
 """
     
-    STATUS_LIST_STALE = 24
+    STATUS_LIST_STALE = 25
     """
     `status_list_stale`
 """
     
-    SIGNER_FAILED = 25
+    SIGNER_FAILED = 26
     """
     `signer_failed`
 """
     
-    CRYPTO_BACKEND = 26
+    CRYPTO_BACKEND = 27
     """
     `crypto_backend`
 """
@@ -846,62 +851,66 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
         if variant == 1:
             return ErrorCode.MALFORMED_INPUT
         if variant == 2:
-            return ErrorCode.INVALID_BASE64
+            return ErrorCode.DUPLICATE_KEY
         if variant == 3:
-            return ErrorCode.INPUT_TOO_LARGE
+            return ErrorCode.INVALID_BASE64
         if variant == 4:
-            return ErrorCode.ALG_NOT_ALLOWED
+            return ErrorCode.INPUT_TOO_LARGE
         if variant == 5:
-            return ErrorCode.KEY_ALG_MISMATCH
+            return ErrorCode.ALG_NOT_ALLOWED
         if variant == 6:
-            return ErrorCode.UNSUPPORTED_CRITICAL
+            return ErrorCode.KEY_ALG_MISMATCH
         if variant == 7:
-            return ErrorCode.SIGNATURE_INVALID
+            return ErrorCode.UNSUPPORTED_CRITICAL
         if variant == 8:
-            return ErrorCode.INVALID_KEY
+            return ErrorCode.SIGNATURE_INVALID
         if variant == 9:
-            return ErrorCode.UNKNOWN_KEY
+            return ErrorCode.INVALID_KEY
         if variant == 10:
-            return ErrorCode.UNTRUSTED_ISSUER
+            return ErrorCode.UNKNOWN_KEY
         if variant == 11:
-            return ErrorCode.INVALID_DID
+            return ErrorCode.UNTRUSTED_ISSUER
         if variant == 12:
-            return ErrorCode.INVALID_DID_DOCUMENT
+            return ErrorCode.INVALID_DID
         if variant == 13:
-            return ErrorCode.TYPE_MISMATCH
+            return ErrorCode.INVALID_DID_DOCUMENT
         if variant == 14:
-            return ErrorCode.EXPIRED
+            return ErrorCode.TYPE_MISMATCH
         if variant == 15:
-            return ErrorCode.NOT_YET_VALID
+            return ErrorCode.EXPIRED
         if variant == 16:
-            return ErrorCode.INVALID_CLAIM
+            return ErrorCode.NOT_YET_VALID
         if variant == 17:
-            return ErrorCode.INVALID_DATE_TIME
+            return ErrorCode.INVALID_CLAIM
         if variant == 18:
-            return ErrorCode.UNSUPPORTED_FORMAT
+            return ErrorCode.INVALID_DATE_TIME
         if variant == 19:
-            return ErrorCode.CONTEXT_UNAVAILABLE
+            return ErrorCode.UNSUPPORTED_FORMAT
         if variant == 20:
-            return ErrorCode.NONCE_MISMATCH
+            return ErrorCode.CONTEXT_UNAVAILABLE
         if variant == 21:
-            return ErrorCode.STATUS_REVOKED
+            return ErrorCode.NONCE_MISMATCH
         if variant == 22:
-            return ErrorCode.STATUS_SUSPENDED
+            return ErrorCode.STATUS_REVOKED
         if variant == 23:
-            return ErrorCode.STATUS_NOT_VALID
+            return ErrorCode.STATUS_SUSPENDED
         if variant == 24:
-            return ErrorCode.STATUS_UNKNOWN
+            return ErrorCode.STATUS_NOT_VALID
         if variant == 25:
-            return ErrorCode.STATUS_LIST_STALE
+            return ErrorCode.STATUS_UNKNOWN
         if variant == 26:
-            return ErrorCode.SIGNER_FAILED
+            return ErrorCode.STATUS_LIST_STALE
         if variant == 27:
+            return ErrorCode.SIGNER_FAILED
+        if variant == 28:
             return ErrorCode.CRYPTO_BACKEND
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
     def check_lower(value):
         if value == ErrorCode.MALFORMED_INPUT:
+            return
+        if value == ErrorCode.DUPLICATE_KEY:
             return
         if value == ErrorCode.INVALID_BASE64:
             return
@@ -961,58 +970,60 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
     def write(value, buf):
         if value == ErrorCode.MALFORMED_INPUT:
             buf.write_i32(1)
-        if value == ErrorCode.INVALID_BASE64:
+        if value == ErrorCode.DUPLICATE_KEY:
             buf.write_i32(2)
-        if value == ErrorCode.INPUT_TOO_LARGE:
+        if value == ErrorCode.INVALID_BASE64:
             buf.write_i32(3)
-        if value == ErrorCode.ALG_NOT_ALLOWED:
+        if value == ErrorCode.INPUT_TOO_LARGE:
             buf.write_i32(4)
-        if value == ErrorCode.KEY_ALG_MISMATCH:
+        if value == ErrorCode.ALG_NOT_ALLOWED:
             buf.write_i32(5)
-        if value == ErrorCode.UNSUPPORTED_CRITICAL:
+        if value == ErrorCode.KEY_ALG_MISMATCH:
             buf.write_i32(6)
-        if value == ErrorCode.SIGNATURE_INVALID:
+        if value == ErrorCode.UNSUPPORTED_CRITICAL:
             buf.write_i32(7)
-        if value == ErrorCode.INVALID_KEY:
+        if value == ErrorCode.SIGNATURE_INVALID:
             buf.write_i32(8)
-        if value == ErrorCode.UNKNOWN_KEY:
+        if value == ErrorCode.INVALID_KEY:
             buf.write_i32(9)
-        if value == ErrorCode.UNTRUSTED_ISSUER:
+        if value == ErrorCode.UNKNOWN_KEY:
             buf.write_i32(10)
-        if value == ErrorCode.INVALID_DID:
+        if value == ErrorCode.UNTRUSTED_ISSUER:
             buf.write_i32(11)
-        if value == ErrorCode.INVALID_DID_DOCUMENT:
+        if value == ErrorCode.INVALID_DID:
             buf.write_i32(12)
-        if value == ErrorCode.TYPE_MISMATCH:
+        if value == ErrorCode.INVALID_DID_DOCUMENT:
             buf.write_i32(13)
-        if value == ErrorCode.EXPIRED:
+        if value == ErrorCode.TYPE_MISMATCH:
             buf.write_i32(14)
-        if value == ErrorCode.NOT_YET_VALID:
+        if value == ErrorCode.EXPIRED:
             buf.write_i32(15)
-        if value == ErrorCode.INVALID_CLAIM:
+        if value == ErrorCode.NOT_YET_VALID:
             buf.write_i32(16)
-        if value == ErrorCode.INVALID_DATE_TIME:
+        if value == ErrorCode.INVALID_CLAIM:
             buf.write_i32(17)
-        if value == ErrorCode.UNSUPPORTED_FORMAT:
+        if value == ErrorCode.INVALID_DATE_TIME:
             buf.write_i32(18)
-        if value == ErrorCode.CONTEXT_UNAVAILABLE:
+        if value == ErrorCode.UNSUPPORTED_FORMAT:
             buf.write_i32(19)
-        if value == ErrorCode.NONCE_MISMATCH:
+        if value == ErrorCode.CONTEXT_UNAVAILABLE:
             buf.write_i32(20)
-        if value == ErrorCode.STATUS_REVOKED:
+        if value == ErrorCode.NONCE_MISMATCH:
             buf.write_i32(21)
-        if value == ErrorCode.STATUS_SUSPENDED:
+        if value == ErrorCode.STATUS_REVOKED:
             buf.write_i32(22)
-        if value == ErrorCode.STATUS_NOT_VALID:
+        if value == ErrorCode.STATUS_SUSPENDED:
             buf.write_i32(23)
-        if value == ErrorCode.STATUS_UNKNOWN:
+        if value == ErrorCode.STATUS_NOT_VALID:
             buf.write_i32(24)
-        if value == ErrorCode.STATUS_LIST_STALE:
+        if value == ErrorCode.STATUS_UNKNOWN:
             buf.write_i32(25)
-        if value == ErrorCode.SIGNER_FAILED:
+        if value == ErrorCode.STATUS_LIST_STALE:
             buf.write_i32(26)
-        if value == ErrorCode.CRYPTO_BACKEND:
+        if value == ErrorCode.SIGNER_FAILED:
             buf.write_i32(27)
+        if value == ErrorCode.CRYPTO_BACKEND:
+            buf.write_i32(28)
 
 
 
@@ -1289,13 +1300,13 @@ class GovcredError:  # type: ignore
         The operation failed; `code` says why.
 """
         
-        def __init__(self, code, message):
+        def __init__(self, code, detail):
             super().__init__(", ".join([
                 "code={!r}".format(code),
-                "message={!r}".format(message),
+                "detail={!r}".format(detail),
             ]))
             self.code = code
-            self.message = message
+            self.detail = detail
 
         def __repr__(self):
             return "GovcredError.Failed({})".format(str(self))
@@ -1320,7 +1331,7 @@ class _UniffiFfiConverterTypeGovcredError(_UniffiConverterRustBuffer):
     def check_lower(value):
         if isinstance(value, GovcredError.Failed):
             _UniffiFfiConverterTypeErrorCode.check_lower(value.code)
-            _UniffiFfiConverterString.check_lower(value.message)
+            _UniffiFfiConverterString.check_lower(value.detail)
             return
 
     @staticmethod
@@ -1328,7 +1339,7 @@ class _UniffiFfiConverterTypeGovcredError(_UniffiConverterRustBuffer):
         if isinstance(value, GovcredError.Failed):
             buf.write_i32(1)
             _UniffiFfiConverterTypeErrorCode.write(value.code, buf)
-            _UniffiFfiConverterString.write(value.message, buf)
+            _UniffiFfiConverterString.write(value.detail, buf)
 
 class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "i64"

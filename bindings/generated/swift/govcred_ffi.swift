@@ -1030,6 +1030,10 @@ public enum ErrorCode: Equatable, Hashable {
      */
     case malformedInput
     /**
+     * `duplicate_key`
+     */
+    case duplicateKey
+    /**
      * `invalid_base64`
      */
     case invalidBase64
@@ -1156,57 +1160,59 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         
         case 1: return .malformedInput
         
-        case 2: return .invalidBase64
+        case 2: return .duplicateKey
         
-        case 3: return .inputTooLarge
+        case 3: return .invalidBase64
         
-        case 4: return .algNotAllowed
+        case 4: return .inputTooLarge
         
-        case 5: return .keyAlgMismatch
+        case 5: return .algNotAllowed
         
-        case 6: return .unsupportedCritical
+        case 6: return .keyAlgMismatch
         
-        case 7: return .signatureInvalid
+        case 7: return .unsupportedCritical
         
-        case 8: return .invalidKey
+        case 8: return .signatureInvalid
         
-        case 9: return .unknownKey
+        case 9: return .invalidKey
         
-        case 10: return .untrustedIssuer
+        case 10: return .unknownKey
         
-        case 11: return .invalidDid
+        case 11: return .untrustedIssuer
         
-        case 12: return .invalidDidDocument
+        case 12: return .invalidDid
         
-        case 13: return .typeMismatch
+        case 13: return .invalidDidDocument
         
-        case 14: return .expired
+        case 14: return .typeMismatch
         
-        case 15: return .notYetValid
+        case 15: return .expired
         
-        case 16: return .invalidClaim
+        case 16: return .notYetValid
         
-        case 17: return .invalidDateTime
+        case 17: return .invalidClaim
         
-        case 18: return .unsupportedFormat
+        case 18: return .invalidDateTime
         
-        case 19: return .contextUnavailable
+        case 19: return .unsupportedFormat
         
-        case 20: return .nonceMismatch
+        case 20: return .contextUnavailable
         
-        case 21: return .statusRevoked
+        case 21: return .nonceMismatch
         
-        case 22: return .statusSuspended
+        case 22: return .statusRevoked
         
-        case 23: return .statusNotValid
+        case 23: return .statusSuspended
         
-        case 24: return .statusUnknown
+        case 24: return .statusNotValid
         
-        case 25: return .statusListStale
+        case 25: return .statusUnknown
         
-        case 26: return .signerFailed
+        case 26: return .statusListStale
         
-        case 27: return .cryptoBackend
+        case 27: return .signerFailed
+        
+        case 28: return .cryptoBackend
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -1220,108 +1226,112 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case .invalidBase64:
+        case .duplicateKey:
             writeInt(&buf, Int32(2))
         
         
-        case .inputTooLarge:
+        case .invalidBase64:
             writeInt(&buf, Int32(3))
         
         
-        case .algNotAllowed:
+        case .inputTooLarge:
             writeInt(&buf, Int32(4))
         
         
-        case .keyAlgMismatch:
+        case .algNotAllowed:
             writeInt(&buf, Int32(5))
         
         
-        case .unsupportedCritical:
+        case .keyAlgMismatch:
             writeInt(&buf, Int32(6))
         
         
-        case .signatureInvalid:
+        case .unsupportedCritical:
             writeInt(&buf, Int32(7))
         
         
-        case .invalidKey:
+        case .signatureInvalid:
             writeInt(&buf, Int32(8))
         
         
-        case .unknownKey:
+        case .invalidKey:
             writeInt(&buf, Int32(9))
         
         
-        case .untrustedIssuer:
+        case .unknownKey:
             writeInt(&buf, Int32(10))
         
         
-        case .invalidDid:
+        case .untrustedIssuer:
             writeInt(&buf, Int32(11))
         
         
-        case .invalidDidDocument:
+        case .invalidDid:
             writeInt(&buf, Int32(12))
         
         
-        case .typeMismatch:
+        case .invalidDidDocument:
             writeInt(&buf, Int32(13))
         
         
-        case .expired:
+        case .typeMismatch:
             writeInt(&buf, Int32(14))
         
         
-        case .notYetValid:
+        case .expired:
             writeInt(&buf, Int32(15))
         
         
-        case .invalidClaim:
+        case .notYetValid:
             writeInt(&buf, Int32(16))
         
         
-        case .invalidDateTime:
+        case .invalidClaim:
             writeInt(&buf, Int32(17))
         
         
-        case .unsupportedFormat:
+        case .invalidDateTime:
             writeInt(&buf, Int32(18))
         
         
-        case .contextUnavailable:
+        case .unsupportedFormat:
             writeInt(&buf, Int32(19))
         
         
-        case .nonceMismatch:
+        case .contextUnavailable:
             writeInt(&buf, Int32(20))
         
         
-        case .statusRevoked:
+        case .nonceMismatch:
             writeInt(&buf, Int32(21))
         
         
-        case .statusSuspended:
+        case .statusRevoked:
             writeInt(&buf, Int32(22))
         
         
-        case .statusNotValid:
+        case .statusSuspended:
             writeInt(&buf, Int32(23))
         
         
-        case .statusUnknown:
+        case .statusNotValid:
             writeInt(&buf, Int32(24))
         
         
-        case .statusListStale:
+        case .statusUnknown:
             writeInt(&buf, Int32(25))
         
         
-        case .signerFailed:
+        case .statusListStale:
             writeInt(&buf, Int32(26))
         
         
-        case .cryptoBackend:
+        case .signerFailed:
             writeInt(&buf, Int32(27))
+        
+        
+        case .cryptoBackend:
+            writeInt(&buf, Int32(28))
         
         }
     }
@@ -1360,8 +1370,9 @@ enum GovcredError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * Stable code.
          */code: ErrorCode, 
         /**
-         * What went wrong and how to fix it.
-         */message: String
+         * What went wrong and how to fix it. (Not `message`: Kotlin exceptions
+         * already have one, and a field of that name does not compile there.)
+         */detail: String
     )
 
     
@@ -1394,7 +1405,7 @@ public struct FfiConverterTypeGovcredError: FfiConverterRustBuffer {
         
         case 1: return .Failed(
             code: try FfiConverterTypeErrorCode.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -1408,10 +1419,10 @@ public struct FfiConverterTypeGovcredError: FfiConverterRustBuffer {
 
         
         
-        case let .Failed(code,message):
+        case let .Failed(code,detail):
             writeInt(&buf, Int32(1))
             FfiConverterTypeErrorCode.write(code, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         }
     }

@@ -1645,6 +1645,10 @@ enum class ErrorCode {
      */
     MALFORMED_INPUT,
     /**
+     * `duplicate_key`
+     */
+    DUPLICATE_KEY,
+    /**
      * `invalid_base64`
      */
     INVALID_BASE64,
@@ -1795,12 +1799,13 @@ sealed class GovcredException: kotlin.Exception() {
         val `code`: ErrorCode, 
         
         /**
-         * What went wrong and how to fix it.
+         * What went wrong and how to fix it. (Not `message`: Kotlin exceptions
+         * already have one, and a field of that name does not compile there.)
          */
-        val `message`: kotlin.String
+        val `detail`: kotlin.String
         ) : GovcredException() {
         override val message
-            get() = "code=${ `code` }, message=${ `message` }"
+            get() = "code=${ `code` }, detail=${ `detail` }"
     }
     
 
@@ -1836,7 +1841,7 @@ public object FfiConverterTypeGovcredError : FfiConverterRustBuffer<GovcredExcep
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterTypeErrorCode.allocationSize(value.`code`)
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`detail`)
             )
         }
     }
@@ -1846,7 +1851,7 @@ public object FfiConverterTypeGovcredError : FfiConverterRustBuffer<GovcredExcep
             is GovcredException.Failed -> {
                 buf.putInt(1)
                 FfiConverterTypeErrorCode.write(value.`code`, buf)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
