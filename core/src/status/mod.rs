@@ -29,6 +29,7 @@
 pub mod bitstring;
 mod check;
 mod compress;
+pub mod crs;
 pub mod cwt;
 pub mod token_status_list;
 
