@@ -10,6 +10,7 @@ mod iaca;
 mod issue;
 mod keys;
 mod present;
+mod serve;
 mod status;
 mod vectors;
 mod verify;
@@ -81,6 +82,8 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
+    /// Run HTTP services: the central Status List Service (--status-service).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,
