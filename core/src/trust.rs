@@ -188,6 +188,18 @@ impl TrustStore {
     /// here. Returns the list's URI. A newer list for the same URI replaces an older one.
     pub fn add_status_list(&mut self, text: &str, leeway: i64) -> Result<String> {
         let list = crate::status::load_list(text, self, leeway)?;
+        Ok(self.insert_status_list(list))
+    }
+
+    /// [`TrustStore::add_status_list`] for a list given as bytes: also accepts the CWT
+    /// form (`application/statuslist+cwt`, for mdocs), whose signer is a trusted key
+    /// or an `x5chain` chaining to a trusted root.
+    pub fn add_status_list_bytes(&mut self, bytes: &[u8], leeway: i64) -> Result<String> {
+        let list = crate::status::load_list_bytes(bytes, self, leeway)?;
+        Ok(self.insert_status_list(list))
+    }
+
+    fn insert_status_list(&mut self, list: crate::status::LoadedList) -> String {
         let uri = list.uri().to_string();
         let newer = self
             .status_lists
@@ -196,7 +208,7 @@ impl TrustStore {
         if newer {
             self.status_lists.insert(uri.clone(), Arc::new(list));
         }
-        Ok(uri)
+        uri
     }
 
     /// The status list synced for `uri`, if any.

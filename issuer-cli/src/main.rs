@@ -11,6 +11,7 @@ mod issue;
 mod keys;
 mod negative;
 mod present;
+mod serve;
 mod status;
 mod vectors;
 mod verify;
@@ -82,6 +83,8 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
+    /// Run HTTP services: the central Status List Service (--status-service).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

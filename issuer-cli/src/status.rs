@@ -13,6 +13,8 @@ use govcred::crypto::sha256;
 use govcred::status::bitstring::{BitstringList, StatusListCredential};
 use govcred::status::token_status_list::{self, StatusList, StatusListToken};
 use govcred::status::Status;
+use govcred::status::crs::{self, IssueRequest, RevokeRequest};
+use govcred::x509::Certificate;
 use govcred::{b64, datetime, Clock, SystemClock};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,8 +27,11 @@ pub enum StatusCommand {
     Create(CreateArgs),
     /// Reserve random, never-reused indices on a list (prints them as JSON).
     Allocate(AllocateArgs),
-    /// Mark an index INVALID (permanent).
-    Revoke(SetArgs),
+    /// Mark an index INVALID (permanent): in a local registry (--store), or at a
+    /// central Status List Service (--service).
+    Revoke(RevokeArgs),
+    /// Ask a central Status List Service (--service) for an index; prints {idx, uri}.
+    Request(RequestArgs),
     /// Mark an index SUSPENDED (2-bit or wider lists).
     Suspend(SetArgs),
     /// Mark a suspended index VALID again.
@@ -35,6 +40,58 @@ pub enum StatusCommand {
     Publish(PublishArgs),
     /// Verify a published list and print the status of indices.
     Check(CheckArgs),
+}
+
+/// How a department signs its requests to a central Status List Service.
+#[derive(Args)]
+pub struct ServiceArgs {
+    /// The Status List Service's issuer API base URL (POST URL/issue, URL/revoke).
+    #[arg(long, value_name = "URL")]
+    service: String,
+    /// The department's signing key (private P-256 JWK), registered in its JWKS.
+    #[arg(long)]
+    key: PathBuf,
+    /// The clientId the service registered for the department (the request `iss`).
+    #[arg(long)]
+    client_id: String,
+    /// The request header `kid` (default: the key's `kid`, else its thumbprint).
+    #[arg(long)]
+    kid: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RequestArgs {
+    #[command(flatten)]
+    service: ServiceArgs,
+    /// When the credential expires (RFC 3339); at most a year ahead. Default: a year
+    /// from now, less a day.
+    #[arg(long)]
+    expires: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// The local registry directory (revoke in your own lists).
+    #[arg(long, conflicts_with_all = ["service", "key", "client_id", "kid"], required_unless_present = "service")]
+    store: Option<PathBuf>,
+    /// A central Status List Service's issuer API base URL.
+    #[arg(long, value_name = "URL", requires_all = ["key", "client_id"])]
+    service: Option<String>,
+    /// With --service: the department's signing key (private P-256 JWK).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// With --service: the department's clientId.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// With --service: the request header `kid` (default: the key's kid or thumbprint).
+    #[arg(long)]
+    kid: Option<String>,
+    /// The list URI (as allocated / as the service returned it).
+    #[arg(long)]
+    uri: String,
+    /// The index.
+    #[arg(long)]
+    index: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -72,6 +129,13 @@ pub struct CreateArgs {
     /// List format.
     #[arg(long, value_enum, default_value = "token")]
     kind: Kind,
+    /// Also publish the list as a CWT (`application/statuslist+cwt`, for mdocs); token lists only.
+    #[arg(long)]
+    cwt: bool,
+    /// With --cwt: certificate chain (PEM, signer first) put in the CWT's x5chain,
+    /// e.g. a certificate issued by the IACA that mdoc verifiers trust.
+    #[arg(long, requires = "cwt")]
+    x5chain: Option<PathBuf>,
     /// The registry directory.
     #[arg(long)]
     store: PathBuf,
@@ -106,11 +170,15 @@ pub struct PublishArgs {
     /// Site root: a list for `https://host/a/b` is written to `SITE/a/b`.
     #[arg(long)]
     out: PathBuf,
+    /// Also write every Token Status List as a CWT (`SITE/a/b.cwt`), not only those
+    /// created with --cwt.
+    #[arg(long)]
+    cwt: bool,
 }
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The published list (`statuslist+jwt`, or a Bitstring Status List `vc+jwt`).
+    /// The published list (`statuslist+jwt`, `statuslist+cwt`, or a Bitstring Status List `vc+jwt`).
     list: PathBuf,
     /// Indices to look up.
     #[arg(long = "index", required = true, num_args = 1..)]
@@ -121,6 +189,9 @@ pub struct CheckArgs {
     /// A DID document for the list's signer (repeatable).
     #[arg(long = "did-doc")]
     did_docs: Vec<PathBuf>,
+    /// Trusted root certificates (PEM) for a CWT list signed with an x5chain (repeatable).
+    #[arg(long = "iaca")]
+    iacas: Vec<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -142,6 +213,12 @@ pub struct ListRecord {
     /// Allocated indices, 1 bit each, base64url.
     pub allocated: String,
     pub allocated_count: usize,
+    /// Publish as a CWT too (lists for mdocs).
+    #[serde(default)]
+    pub cwt: bool,
+    /// Certificate chain (PEM file) for the CWT's x5chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5chain: Option<PathBuf>,
 }
 
 fn record_path(store: &Path, uri: &str) -> PathBuf {
@@ -246,6 +323,15 @@ pub fn token_reference(store: &Path, uri: &str) -> Result<serde_json::Value, Cli
 }
 
 fn set_status(a: &SetArgs, value: Status) -> CliResult {
+    set_status_in(&a.store, &a.uri, a.index, value)
+}
+
+fn set_status_in(store: &Path, uri: &str, index: usize, value: Status) -> CliResult {
+    let a = SetArgs {
+        store: store.to_path_buf(),
+        uri: uri.to_string(),
+        index,
+    };
     let mut rec = load(&a.store, &a.uri)?;
     let used = b64::decode(&rec.allocated, "allocation bitmap")
         .map_err(|e| CliError::input(e.to_string()))?;
@@ -319,6 +405,15 @@ pub fn run(cmd: StatusCommand) -> CliResult {
             if a.kind == Kind::Bitstring && !matches!(a.bits, 1 | 2 | 4 | 8) {
                 return Err(CliError::input("--bits must be 1, 2, 4 or 8"));
             }
+            if a.cwt && a.kind != Kind::Token {
+                return Err(CliError::input(
+                    "--cwt is for Token Status Lists (--kind token): the CWT form has no Bitstring counterpart",
+                ));
+            }
+            if let Some(p) = &a.x5chain {
+                Certificate::from_pem(&files::read_text(p)?)
+                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+            }
             site_path(&a.uri)?;
             if record_path(&a.store, &a.uri).exists() {
                 return Err(CliError::input(format!(
@@ -339,6 +434,10 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                 statuses: list.to_json(),
                 allocated: b64::encode(vec![0u8; list.len().div_ceil(8)]),
                 allocated_count: 0,
+                cwt: a.cwt,
+                x5chain: a
+                    .x5chain
+                    .map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
             };
             save(&a.store, &rec)?;
             files::print_json(
@@ -349,7 +448,14 @@ pub fn run(cmd: StatusCommand) -> CliResult {
             let idx = allocate(&a.store, &a.uri, a.count)?;
             files::print_json(&json!({"uri": a.uri, "indices": idx}));
         }
-        StatusCommand::Revoke(a) => return set_status(&a, Status::Invalid),
+        StatusCommand::Revoke(a) => {
+            return match (&a.store, &a.service) {
+                (Some(store), None) => set_status_in(store, &a.uri, a.index, Status::Invalid),
+                (None, Some(service)) => service_revoke(&a, service, now),
+                _ => Err(CliError::input("give either --store DIR or --service URL")),
+            }
+        }
+        StatusCommand::Request(a) => return service_request(&a, now),
         StatusCommand::Suspend(a) => return set_status(&a, Status::Suspended),
         StatusCommand::Reinstate(a) => return set_status(&a, Status::Valid),
         StatusCommand::Publish(a) => {
@@ -367,9 +473,10 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                     })?;
                 let key = files::read_signing_key(&rec.key)?;
                 let list = statuses(&rec)?;
+                let mut cwt_file = None;
                 let text = match rec.kind {
-                    Kind::Token => token_status_list::sign_token(
-                        &StatusListToken {
+                    Kind::Token => {
+                        let token = StatusListToken {
                             sub: rec.uri.clone(),
                             iss: Some(rec.issuer.clone()),
                             iat: now,
@@ -377,9 +484,22 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                             ttl: Some(rec.ttl),
                             list,
                             kid: rec.kid.clone(),
-                        },
-                        &key,
-                    )?,
+                        };
+                        if rec.cwt || a.cwt {
+                            let chain = match &rec.x5chain {
+                                Some(p) => Certificate::from_pem(&files::read_text(p)?)
+                                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+                                None => Vec::new(),
+                            };
+                            let bytes = govcred::status::cwt::sign_cwt(&token, &key, &chain)?;
+                            let mut out = a.out.join(site_path(&rec.uri)?).into_os_string();
+                            out.push(".cwt");
+                            let out = PathBuf::from(out);
+                            files::write(&out, &bytes)?;
+                            cwt_file = Some(out);
+                        }
+                        token_status_list::sign_token(&token, &key)?
+                    }
                     Kind::Bitstring => {
                         let mut bits = BitstringList::new(rec.bits, rec.size)?;
                         for i in 0..rec.size {
@@ -423,14 +543,23 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                 };
                 let out = a.out.join(site_path(&rec.uri)?);
                 files::write(&out, text.as_bytes())?;
-                written.push(json!({"uri": rec.uri, "file": out, "ttl": rec.ttl}));
+                let mut entry = json!({"uri": rec.uri, "file": out, "ttl": rec.ttl});
+                if let Some(c) = cwt_file {
+                    entry["cwt_file"] = json!(c);
+                }
+                written.push(entry);
             }
             files::print_json(&json!({"published": written, "at": datetime::format(now)}));
         }
         StatusCommand::Check(a) => {
-            let trust = crate::verify::trust_from(&a.jwks, &a.did_docs, &[])?;
-            let text = files::read_text(&a.list)?;
-            let list = govcred::status::load_list(text.trim(), &trust, 60)?;
+            let mut trust = crate::verify::trust_from(&a.jwks, &a.did_docs, &[])?;
+            for p in &a.iacas {
+                trust
+                    .add_root_certificates_pem(&files::read_text(p)?)
+                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+            }
+            let bytes = files::read(&a.list)?;
+            let list = govcred::status::load_list_bytes(&bytes, &trust, 60)?;
             let mut out = Vec::new();
             for i in &a.indices {
                 let s = list.status(*i)?;
@@ -457,5 +586,111 @@ pub fn run(cmd: StatusCommand) -> CliResult {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The signing key and `kid` for service requests.
+fn request_signer(
+    key: &Path,
+    kid: Option<&str>,
+) -> Result<(govcred::crypto::SoftwareKey, String), CliError> {
+    let key = files::read_signing_key(key)?;
+    let kid = match kid {
+        Some(k) => k.to_string(),
+        None => govcred::Signer::public_jwk(&key)
+            .kid
+            .unwrap_or_else(|| key.verifying_key().thumbprint()),
+    };
+    Ok((key, kid))
+}
+
+/// POST a request JWT to `URL/endpoint`; the JSON answer on success, else the
+/// service's `{error, error_description}` as the error message.
+fn post_request(service: &str, endpoint: &str, jwt: String) -> Result<serde_json::Value, CliError> {
+    let url = format!("{}/{endpoint}", service.trim_end_matches('/'));
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| CliError::input(format!("cannot start the HTTP client: {e}")))?;
+    let resp = client
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/jwt")
+        .body(jwt)
+        .send()
+        .map_err(|e| CliError::input(format!("POST {url}: {e}")))?;
+    let status = resp.status();
+    let text = resp
+        .text()
+        .map_err(|e| CliError::input(format!("POST {url}: reading the answer: {e}")))?;
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        let detail = match (body.get("error"), body.get("error_description")) {
+            (Some(e), Some(d)) => format!(
+                "{}: {}",
+                e.as_str().unwrap_or_default(),
+                d.as_str().unwrap_or_default()
+            ),
+            _ => text.chars().take(500).collect(),
+        };
+        return Err(CliError::input(format!(
+            "POST {url}: HTTP {}: {detail}",
+            status.as_u16()
+        )));
+    }
+    if body.is_null() {
+        return Err(CliError::input(format!("POST {url}: the answer is not JSON")));
+    }
+    Ok(body)
+}
+
+fn new_jti() -> String {
+    crs::jti_from_random(rand::random())
+}
+
+fn service_request(a: &RequestArgs, now: i64) -> CliResult {
+    let (key, kid) = request_signer(&a.service.key, a.service.kid.as_deref())?;
+    let status_expiry = match &a.expires {
+        Some(t) => datetime::parse(t, "--expires").map_err(|e| CliError::input(e.to_string()))?,
+        None => now + 364 * 86_400,
+    };
+    let jwt = IssueRequest {
+        iss: a.service.client_id.clone(),
+        iat: now,
+        jti: new_jti(),
+        status_expiry,
+    }
+    .sign(&key, &kid)?;
+    let answer = post_request(&a.service.service, "issue", jwt)?;
+    if answer.get("idx").and_then(serde_json::Value::as_u64).is_none()
+        || answer.get("uri").and_then(serde_json::Value::as_str).is_none()
+    {
+        return Err(CliError::input(format!(
+            "the service answered without idx and uri: {answer}"
+        )));
+    }
+    files::print_json(&json!({"idx": answer["idx"], "uri": answer["uri"]}));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn service_revoke(a: &RevokeArgs, service: &str, now: i64) -> CliResult {
+    let (Some(key), Some(client_id)) = (&a.key, &a.client_id) else {
+        return Err(CliError::input("--service needs --key and --client-id"));
+    };
+    let (key, kid) = request_signer(key, a.kid.as_deref())?;
+    let jwt = RevokeRequest {
+        iss: client_id.clone(),
+        iat: now,
+        jti: new_jti(),
+        uri: a.uri.clone(),
+        idx: a.index,
+    }
+    .sign(&key, &kid)?;
+    let answer = post_request(service, "revoke", jwt)?;
+    files::print_json(&json!({
+        "uri": a.uri,
+        "index": a.index,
+        "message": answer.get("message"),
+        "revokedAt": answer.get("revokedAt"),
+    }));
     Ok(ExitCode::SUCCESS)
 }

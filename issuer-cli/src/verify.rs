@@ -21,8 +21,8 @@ pub struct VerifyArgs {
     /// A DID document fetched earlier, e.g. a did:web `did.json` (repeatable).
     #[arg(long = "did-doc")]
     did_docs: Vec<PathBuf>,
-    /// A status list synced earlier (`statuslist+jwt`, or Bitstring `vc+jwt`); its signer
-    /// must be trusted through --jwk/--did-doc (repeatable).
+    /// A status list synced earlier (`statuslist+jwt`, `statuslist+cwt`, or Bitstring
+    /// `vc+jwt`); its signer must be trusted through --jwk/--did-doc/--iaca (repeatable).
     #[arg(long = "status")]
     status_lists: Vec<PathBuf>,
     /// Trusted root certificates (PEM, e.g. an issuer's IACA) for `x5c` chains (repeatable).
@@ -86,7 +86,7 @@ pub fn run(a: VerifyArgs) -> CliResult {
     }
     for p in &a.status_lists {
         trust
-            .add_status_list(&files::read_text(p)?, a.leeway)
+            .add_status_list_bytes(&files::read(p)?, a.leeway)
             .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
     let mut verifier = Verifier::new(trust)

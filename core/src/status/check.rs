@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::bitstring::{self, StatusListCredential};
+use super::cwt;
 use super::token_status_list::{self, StatusListToken, StatusReference};
 use super::Status;
 use crate::datetime;
@@ -19,7 +20,7 @@ use crate::trust::TrustStore;
 /// A verified status list of either kind.
 #[derive(Clone, Debug)]
 pub enum LoadedList {
-    /// IETF Token Status List.
+    /// IETF Token Status List (from either the JWT or the CWT form).
     Token(StatusListToken),
     /// W3C Bitstring Status List credential.
     Bitstring(StatusListCredential),
@@ -79,6 +80,23 @@ impl LoadedList {
     }
 }
 
+/// Verify and load a status list given as bytes: a `statuslist+cwt` (COSE_Sign1,
+/// detected by its first byte), or any text form [`load_list`] accepts.
+pub fn load_list_bytes(bytes: &[u8], trust: &TrustStore, leeway: i64) -> Result<LoadedList> {
+    if cwt::looks_like_cwt(bytes) {
+        // Check the signature (and any x5chain) as of the list's own issue time.
+        let iat = cwt::unverified_iat(bytes).unwrap_or(0);
+        return cwt::verify_cwt(bytes, trust, iat, leeway).map(LoadedList::Token);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Error::malformed(
+            "status list",
+            "neither a statuslist+cwt (COSE_Sign1) nor UTF-8 text (statuslist+jwt / vc+jwt)",
+        )
+    })?;
+    load_list(text, trust, leeway)
+}
+
 /// Verify and load a status list: a `statuslist+jwt`, or a Bitstring Status List
 /// credential secured as `vc+jwt`. Its signature must verify with a key in `trust`.
 /// Expiry is not held against it here: staleness is reported at each lookup.
@@ -135,62 +153,113 @@ impl From<StatusReference> for Reference {
     }
 }
 
-/// Look `reference` up in the lists in `trust` at `now` and record the `status` check.
-pub fn check(report: &mut VerificationReport, trust: &TrustStore, reference: &Reference, now: i64) {
-    let Some(list) = trust.status_list(&reference.uri) else {
-        let e = Error::StatusUnknown {
-            uri: reference.uri.clone(),
+/// What one status lookup found: the report's `status` entry and the verdict for
+/// the `status` check. Made by [`check_reference`]; [`StatusLookup::record`] puts it
+/// in a [`VerificationReport`].
+#[derive(Clone, Debug)]
+pub struct StatusLookup {
+    /// The `status` member of the report.
+    pub entry: StatusReport,
+    /// The verdict.
+    pub verdict: StatusVerdict,
+}
+
+/// The verdict of a status lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusVerdict {
+    /// VALID in a fresh list (the detail says where and how old the list is).
+    Passed(String),
+    /// Revoked, suspended, another non-VALID value, or an index outside the list.
+    Failed(Error),
+    /// No list synced, or a stale list that does not say INVALID: status unknown,
+    /// never reported as revoked.
+    NotChecked(Error),
+}
+
+impl StatusLookup {
+    /// Record the lookup as the `status` check of `report` (and set `report.status`).
+    pub fn record(self, report: &mut VerificationReport) {
+        report.status = Some(self.entry);
+        match self.verdict {
+            StatusVerdict::Passed(detail) => report.pass("status", detail),
+            StatusVerdict::Failed(e) => report.fail("status", &e),
+            StatusVerdict::NotChecked(e) => report.not_checked("status", &e),
+        }
+    }
+}
+
+/// Look index `index` of the list at `uri` up in the lists synced into `trust`, at
+/// `now`: the entry point for any credential format that carries an `{idx, uri}`
+/// reference (JWT/SD-JWT `status.status_list`, an mdoc MSO `status.status_list`, a
+/// W3C `credentialStatus`). Works with lists of either kind and either token form
+/// (`statuslist+jwt`, `statuslist+cwt`, Bitstring `vc+jwt`).
+///
+/// ```
+/// use govcred::status::{check_reference, StatusVerdict};
+/// use govcred::trust::TrustStore;
+/// let lookup = check_reference(&TrustStore::new(), "https://crs.example/t/1", 5, 0);
+/// assert_eq!(lookup.entry.state, "unknown");
+/// assert!(matches!(lookup.verdict, StatusVerdict::NotChecked(_)));
+/// ```
+pub fn check_reference(trust: &TrustStore, uri: &str, index: usize, now: i64) -> StatusLookup {
+    let Some(list) = trust.status_list(uri) else {
+        return StatusLookup {
+            entry: StatusReport {
+                state: "unknown".into(),
+                list_uri: uri.to_string(),
+                index,
+                list_issued_at: None,
+                list_age_secs: None,
+                stale: false,
+            },
+            verdict: StatusVerdict::NotChecked(Error::StatusUnknown {
+                uri: uri.to_string(),
+            }),
         };
-        report.status = Some(StatusReport {
-            state: "unknown".into(),
-            list_uri: reference.uri.clone(),
-            index: reference.index,
-            list_issued_at: None,
-            list_age_secs: None,
-            stale: false,
-        });
-        report.not_checked("status", &e);
-        return;
     };
     let issued = list.issued_at();
     let fresh_until = list.fresh_until();
     let stale = fresh_until.is_some_and(|u| now > u);
-    let status = list.status(reference.index);
-    report.status = Some(StatusReport {
+    let status = list.status(index);
+    let entry = StatusReport {
         state: status
             .as_ref()
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|_| "unknown".into()),
-        list_uri: reference.uri.clone(),
-        index: reference.index,
+        list_uri: uri.to_string(),
+        index,
         list_issued_at: issued.map(datetime::format),
         list_age_secs: issued.map(|i| now.saturating_sub(i)),
         stale,
-    });
-    let (uri, index) = (reference.uri.clone(), reference.index);
-    match status {
+    };
+    let uri = uri.to_string();
+    let verdict = match status {
         // Revocation is final: a stale list that says INVALID is still believed.
-        Ok(Status::Invalid) => report.fail("status", &Error::StatusRevoked { uri, index }),
-        Ok(_) if stale => report.not_checked(
-            "status",
-            &Error::StatusListStale {
-                uri,
-                issued: issued.map(datetime::format).unwrap_or_default(),
-                until: fresh_until.map(datetime::format).unwrap_or_default(),
-            },
-        ),
+        Ok(Status::Invalid) => StatusVerdict::Failed(Error::StatusRevoked { uri, index }),
+        Ok(_) if stale => StatusVerdict::NotChecked(Error::StatusListStale {
+            uri,
+            issued: issued.map(datetime::format).unwrap_or_default(),
+            until: fresh_until.map(datetime::format).unwrap_or_default(),
+        }),
         Ok(Status::Valid) => {
             let age = issued
                 .map(|i| format!(", list {} s old", now.saturating_sub(i)))
                 .unwrap_or_default();
-            report.pass("status", format!("VALID at index {index} of {uri}{age}"))
+            StatusVerdict::Passed(format!("VALID at index {index} of {uri}{age}"))
         }
-        Ok(Status::Suspended) => report.fail("status", &Error::StatusSuspended { uri, index }),
+        Ok(Status::Suspended) => StatusVerdict::Failed(Error::StatusSuspended { uri, index }),
         Ok(Status::Other(value)) => {
-            report.fail("status", &Error::StatusNotValid { uri, index, value })
+            StatusVerdict::Failed(Error::StatusNotValid { uri, index, value })
         }
-        Err(e) => report.fail("status", &e),
-    }
+        Err(e) => StatusVerdict::Failed(e),
+    };
+    StatusLookup { entry, verdict }
+}
+
+/// Look `reference` up in the lists in `trust` at `now` and record the `status` check
+/// (see [`check_reference`]).
+pub fn check(report: &mut VerificationReport, trust: &TrustStore, reference: &Reference, now: i64) {
+    check_reference(trust, &reference.uri, reference.index, now).record(report);
 }
 
 /// Check every status reference in a credential's claims: IETF `status.status_list`

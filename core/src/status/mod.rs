@@ -29,10 +29,15 @@
 pub mod bitstring;
 mod check;
 mod compress;
+pub mod crs;
+pub mod cwt;
 pub mod token_status_list;
 
 pub use bitstring::{BitstringEntry, BitstringList, StatusListCredential};
-pub use check::{check, check_claims, load_list, LoadedList, Reference};
+pub use check::{
+    check, check_claims, check_reference, load_list, load_list_bytes, LoadedList, Reference,
+    StatusLookup, StatusVerdict,
+};
 pub use token_status_list::{StatusList, StatusListToken, StatusReference};
 
 use std::fmt;
