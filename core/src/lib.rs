@@ -51,6 +51,8 @@ pub mod verifier;
 pub mod x509;
 
 pub use error::{Error, ErrorCode, Result};
-pub use platform::{Clock, FixedClock, Signer, SystemClock};
+pub use platform::{
+    Clock, FixedClock, KeyProtector, KeySettings, KeyStore, KeyStoreSigner, Signer, SystemClock,
+};
 pub use report::{Format, Outcome, VerificationReport};
 pub use verifier::Verifier;
