@@ -45,6 +45,8 @@ pub mod pki;
 pub mod platform;
 pub mod report;
 pub mod status;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod trust;
 pub mod vc;
 pub mod verifier;
