@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use govcred::crypto::{sha256, Alg, SoftwareKey, SoftwareKeyProtector, SoftwareKeyStore, VerifyingKey};
+use govcred::crypto::{
+    sha256, Alg, SoftwareKey, SoftwareKeyProtector, SoftwareKeyStore, VerifyingKey,
+};
 use govcred::format::jwt_vc::{self, CredentialDraft};
 use govcred::format::mdoc::{self, MdocDraft};
 use govcred::format::sd_jwt::{self, SdJwtDraft};
 use govcred::status::Status;
 use govcred::store::{ListFilter, State, Store};
-use govcred::{pki, ErrorCode, FixedClock, Format, KeyProtector, KeySettings, KeyStore, KeyStoreSigner, Signer};
+use govcred::{
+    pki, ErrorCode, FixedClock, Format, KeyProtector, KeySettings, KeyStore, KeyStoreSigner, Signer,
+};
 use rand::Rng;
 use serde_json::json;
 
@@ -29,7 +33,12 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn veteran_card(key: &SoftwareKey, serial: &str, valid_until: i64, expected_update: Option<i64>) -> String {
+fn veteran_card(
+    key: &SoftwareKey,
+    serial: &str,
+    valid_until: i64,
+    expected_update: Option<i64>,
+) -> String {
     let mut d = CredentialDraft::new(ISSUER, "DigitalVeteranCard");
     d.name = Some("HM Armed Forces Veteran Card".into());
     d.subject = json!({
@@ -49,20 +58,34 @@ fn veteran_card(key: &SoftwareKey, serial: &str, valid_until: i64, expected_upda
 
 fn pid(key: &SoftwareKey) -> String {
     let mut d = SdJwtDraft::new("https://pid.example.gov.uk", "urn:eudi:pid:1");
-    d.claims = json!({"given_name": "Ann", "family_name": SECRET_FAMILY, "birthdate": "1980-02-03"})
-        .as_object()
-        .unwrap()
-        .clone();
-    d.disclosable = vec!["given_name".into(), "family_name".into(), "birthdate".into()];
+    d.claims =
+        json!({"given_name": "Ann", "family_name": SECRET_FAMILY, "birthdate": "1980-02-03"})
+            .as_object()
+            .unwrap()
+            .clone();
+    d.disclosable = vec![
+        "given_name".into(),
+        "family_name".into(),
+        "birthdate".into(),
+    ];
     d.expires_at = Some(NOW + 365 * DAY);
-    d.status = Some(json!({"status_list": {"idx": 42, "uri": "https://pid.example.gov.uk/status/1"}}));
+    d.status =
+        Some(json!({"status_list": {"idx": 42, "uri": "https://pid.example.gov.uk/status/1"}}));
     sd_jwt::issue(&d, None, key, NOW - DAY).unwrap()
 }
 
 fn mdl(expected_update: Option<i64>) -> Vec<u8> {
-    let (iaca, iaca_key) = pki::create_iaca("GB", "Test IACA", None, NOW - 10 * DAY, NOW + 3000 * DAY).unwrap();
-    let (ds, ds_key) =
-        pki::issue_document_signer(&iaca, &iaca_key, "GB", "Test DSC", NOW - 10 * DAY, NOW + 400 * DAY).unwrap();
+    let (iaca, iaca_key) =
+        pki::create_iaca("GB", "Test IACA", None, NOW - 10 * DAY, NOW + 3000 * DAY).unwrap();
+    let (ds, ds_key) = pki::issue_document_signer(
+        &iaca,
+        &iaca_key,
+        "GB",
+        "Test DSC",
+        NOW - 10 * DAY,
+        NOW + 400 * DAY,
+    )
+    .unwrap();
     let device = SoftwareKey::generate(Alg::ES256).unwrap();
     let draft = MdocDraft {
         doctype: "org.iso.18013.5.1.mDL".into(),
@@ -91,7 +114,8 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wallet.db");
-        let protector = Arc::new(SoftwareKeyProtector::open_or_create(&dir.path().join("store.key")).unwrap());
+        let protector =
+            Arc::new(SoftwareKeyProtector::open_or_create(&dir.path().join("store.key")).unwrap());
         Fixture {
             _dir: dir,
             path,
@@ -127,9 +151,15 @@ fn every_format_round_trips_and_add_is_idempotent() {
     assert_eq!(got.raw, jwt.as_bytes());
     assert_eq!(got.summary.format, Format::JwtVc);
     assert_eq!(got.summary.issuer, ISSUER);
-    assert_eq!(got.summary.types, ["VerifiableCredential", "DigitalVeteranCard"]);
+    assert_eq!(
+        got.summary.types,
+        ["VerifiableCredential", "DigitalVeteranCard"]
+    );
     assert_eq!(got.summary.display.title, "HM Armed Forces Veteran Card");
-    assert_eq!(got.summary.display.holder_name.as_deref(), Some(&*format!("Sarah {SECRET_FAMILY}")));
+    assert_eq!(
+        got.summary.display.holder_name.as_deref(),
+        Some(&*format!("Sarah {SECRET_FAMILY}"))
+    );
     assert_eq!(got.claims["serviceNumber"], SECRET_NUMBER);
     assert_eq!(got.summary.state, State::Valid);
 
@@ -139,24 +169,40 @@ fn every_format_round_trips_and_add_is_idempotent() {
     assert_eq!(got.claims["birthdate"], "1980-02-03");
     assert!(got.claims.get("iss").is_none());
     let status = got.summary.status.unwrap();
-    assert_eq!((status.list_uri.as_str(), status.index), ("https://pid.example.gov.uk/status/1", Some(42)));
+    assert_eq!(
+        (status.list_uri.as_str(), status.index),
+        ("https://pid.example.gov.uk/status/1", Some(42))
+    );
 
     let got = store.get(&c).unwrap();
     assert_eq!(got.raw, md);
     assert_eq!(got.summary.format, Format::Mdoc);
     assert_eq!(got.summary.types, ["org.iso.18013.5.1.mDL"]);
     assert_eq!(got.summary.display.title, "mDL");
-    assert_eq!(got.claims["org.iso.18013.5.1"]["document_number"], SECRET_NUMBER);
+    assert_eq!(
+        got.claims["org.iso.18013.5.1"]["document_number"],
+        SECRET_NUMBER
+    );
     assert_eq!(got.summary.valid_until, Some(NOW + 90 * DAY));
 
     // Reopening gives the same records.
     drop(store);
     let store = f.open();
     assert_eq!(store.get(&a).unwrap().raw, jwt.as_bytes());
-    assert_eq!(store.list(&ListFilter::default()).unwrap().credentials.len(), 3);
+    assert_eq!(
+        store
+            .list(&ListFilter::default())
+            .unwrap()
+            .credentials
+            .len(),
+        3
+    );
 
     // Not a credential, or a presentation: refused with typed errors, nothing stored.
-    assert_eq!(store.add(b"hello").unwrap_err().code(), ErrorCode::UnsupportedFormat);
+    assert_eq!(
+        store.add(b"hello").unwrap_err().code(),
+        ErrorCode::UnsupportedFormat
+    );
     assert_eq!(store.get("nope").unwrap_err().code(), ErrorCode::NotFound);
     assert_eq!(store.len().unwrap(), 3);
 }
@@ -166,25 +212,75 @@ fn list_filters_by_type_issuer_format_and_state() {
     let f = Fixture::new();
     let store = f.open();
     let key = SoftwareKey::generate(Alg::ES256).unwrap();
-    let ok = store.add(veteran_card(&key, "1", NOW + 365 * DAY, None).as_bytes()).unwrap();
-    let expired = store.add(veteran_card(&key, "2", NOW - 60, None).as_bytes()).unwrap();
+    let ok = store
+        .add(veteran_card(&key, "1", NOW + 365 * DAY, None).as_bytes())
+        .unwrap();
+    let expired = store
+        .add(veteran_card(&key, "2", NOW - 60, None).as_bytes())
+        .unwrap();
     let sd = store.add(pid(&key).as_bytes()).unwrap();
     let md = store.add(&mdl(None)).unwrap();
 
     let ids = |filter: ListFilter| -> Vec<String> {
-        store.list(&filter).unwrap().credentials.into_iter().map(|c| c.id).collect()
+        store
+            .list(&filter)
+            .unwrap()
+            .credentials
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
     };
-    assert_eq!(ids(ListFilter::default()), [ok.clone(), expired.clone(), sd.clone(), md.clone()]);
     assert_eq!(
-        ids(ListFilter { credential_type: Some("DigitalVeteranCard".into()), ..Default::default() }),
+        ids(ListFilter::default()),
+        [ok.clone(), expired.clone(), sd.clone(), md.clone()]
+    );
+    assert_eq!(
+        ids(ListFilter {
+            credential_type: Some("DigitalVeteranCard".into()),
+            ..Default::default()
+        }),
         [ok.clone(), expired.clone()]
     );
-    assert_eq!(ids(ListFilter { credential_type: Some("org.iso.18013.5.1.mDL".into()), ..Default::default() }), [md.clone()]);
-    assert_eq!(ids(ListFilter { issuer: Some("https://pid.example.gov.uk".into()), ..Default::default() }), [sd.clone()]);
-    assert_eq!(ids(ListFilter { format: Some(Format::Mdoc), ..Default::default() }), [md.clone()]);
-    assert_eq!(ids(ListFilter { states: vec![State::Expired], ..Default::default() }), [expired.clone()]);
-    assert_eq!(ids(ListFilter { usable_only: true, ..Default::default() }), [ok, sd, md]);
-    assert!(ids(ListFilter { credential_type: Some("Nothing".into()), ..Default::default() }).is_empty());
+    assert_eq!(
+        ids(ListFilter {
+            credential_type: Some("org.iso.18013.5.1.mDL".into()),
+            ..Default::default()
+        }),
+        [md.clone()]
+    );
+    assert_eq!(
+        ids(ListFilter {
+            issuer: Some("https://pid.example.gov.uk".into()),
+            ..Default::default()
+        }),
+        [sd.clone()]
+    );
+    assert_eq!(
+        ids(ListFilter {
+            format: Some(Format::Mdoc),
+            ..Default::default()
+        }),
+        [md.clone()]
+    );
+    assert_eq!(
+        ids(ListFilter {
+            states: vec![State::Expired],
+            ..Default::default()
+        }),
+        [expired.clone()]
+    );
+    assert_eq!(
+        ids(ListFilter {
+            usable_only: true,
+            ..Default::default()
+        }),
+        [ok, sd, md]
+    );
+    assert!(ids(ListFilter {
+        credential_type: Some("Nothing".into()),
+        ..Default::default()
+    })
+    .is_empty());
 }
 
 #[test]
@@ -193,12 +289,17 @@ fn lifecycle_states_follow_the_clock_and_recorded_status() {
     let store = f.open();
     let key = SoftwareKey::generate(Alg::ES256).unwrap();
     let until = NOW + 100 * DAY;
-    let id = store.add(veteran_card(&key, "7", until, Some(NOW + 60 * DAY)).as_bytes()).unwrap();
+    let id = store
+        .add(veteran_card(&key, "7", until, Some(NOW + 60 * DAY)).as_bytes())
+        .unwrap();
     let md = store.add(&mdl(Some(NOW + 30 * DAY))).unwrap();
     let state = |id: &str| store.get(id).unwrap().summary;
 
     let s = state(&id);
-    assert_eq!((s.state, s.show_as_invalid, s.offer_refresh), (State::Valid, false, false));
+    assert_eq!(
+        (s.state, s.show_as_invalid, s.offer_refresh),
+        (State::Valid, false, false)
+    );
     assert_eq!(s.expected_update, Some(NOW + 60 * DAY));
 
     f.clock.set(NOW - 2 * DAY);
@@ -206,12 +307,19 @@ fn lifecycle_states_follow_the_clock_and_recorded_status() {
     assert!(state(&id).show_as_invalid);
 
     f.clock.set(NOW + 30 * DAY);
-    assert_eq!(state(&md).state, State::UpdateExpected, "mdoc expectedUpdate reached");
+    assert_eq!(
+        state(&md).state,
+        State::UpdateExpected,
+        "mdoc expectedUpdate reached"
+    );
     assert_eq!(state(&id).state, State::Valid);
 
     f.clock.set(NOW + 60 * DAY);
     let s = state(&id);
-    assert_eq!((s.state, s.show_as_invalid, s.offer_refresh), (State::UpdateExpected, false, true));
+    assert_eq!(
+        (s.state, s.show_as_invalid, s.offer_refresh),
+        (State::UpdateExpected, false, true)
+    );
 
     f.clock.set(NOW + 10 * DAY);
     store.flag_update(&id, true).unwrap();
@@ -220,26 +328,45 @@ fn lifecycle_states_follow_the_clock_and_recorded_status() {
     assert_eq!(state(&id).state, State::Valid);
 
     f.clock.set(until - DAY);
-    assert_eq!(state(&id).state, State::UpdateExpected, "within the refresh window of the end");
+    assert_eq!(
+        state(&id).state,
+        State::UpdateExpected,
+        "within the refresh window of the end"
+    );
 
     f.clock.set(until + 1);
     let s = state(&id);
-    assert_eq!((s.state, s.show_as_invalid, s.offer_refresh), (State::Expired, true, true));
+    assert_eq!(
+        (s.state, s.show_as_invalid, s.offer_refresh),
+        (State::Expired, true, true)
+    );
 
     f.clock.set(NOW);
     store.set_status(&id, Status::Suspended).unwrap();
     let s = state(&id);
-    assert_eq!((s.state, s.show_as_invalid, s.offer_refresh), (State::Suspended, true, false));
+    assert_eq!(
+        (s.state, s.show_as_invalid, s.offer_refresh),
+        (State::Suspended, true, false)
+    );
     assert_eq!(s.status, None, "a JWT without a status reference");
     store.set_status(&md, Status::Invalid).unwrap();
     let s = state(&md);
-    assert_eq!((s.state, s.show_as_invalid, s.offer_refresh), (State::Revoked, true, true));
+    assert_eq!(
+        (s.state, s.show_as_invalid, s.offer_refresh),
+        (State::Revoked, true, true)
+    );
     assert_eq!(s.status.unwrap().state.as_deref(), Some("invalid"));
     store.set_status(&md, Status::Other(3)).unwrap();
     assert_eq!(state(&md).state, State::StatusNotValid);
     store.set_status(&md, Status::Valid).unwrap();
     assert_eq!(state(&md).state, State::Valid);
-    assert_eq!(store.set_status("missing", Status::Valid).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        store
+            .set_status("missing", Status::Valid)
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -258,7 +385,11 @@ fn update_keeps_the_previous_version_until_accepted() {
     assert_eq!(now.raw, v2.as_bytes());
     assert_eq!(now.summary.version, 2);
     assert_eq!(now.summary.valid_until, Some(NOW + 400 * DAY));
-    assert_eq!(now.summary.state, State::Valid, "the old status does not carry over");
+    assert_eq!(
+        now.summary.state,
+        State::Valid,
+        "the old status does not carry over"
+    );
     assert!(now.summary.update_pending);
     let previous = store.previous_versions(&id).unwrap();
     assert_eq!(previous.len(), 1);
@@ -277,7 +408,10 @@ fn update_keeps_the_previous_version_until_accepted() {
     // An update from another issuer is refused.
     let err = store.update(&id, pid(&key).as_bytes()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidClaim);
-    assert_eq!(store.update("missing", v1.as_bytes()).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        store.update("missing", v1.as_bytes()).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
 
     store.delete(&id).unwrap();
     assert_eq!(store.get(&id).unwrap_err().code(), ErrorCode::NotFound);
@@ -291,9 +425,15 @@ fn moved_or_altered_ciphertext_is_corrupt_and_skipped() {
     let (a, b, c) = {
         let store = f.open();
         (
-            store.add(veteran_card(&key, "A", NOW + DAY * 9, None).as_bytes()).unwrap(),
-            store.add(veteran_card(&key, "B", NOW + DAY * 9, None).as_bytes()).unwrap(),
-            store.add(veteran_card(&key, "C", NOW + DAY * 9, None).as_bytes()).unwrap(),
+            store
+                .add(veteran_card(&key, "A", NOW + DAY * 9, None).as_bytes())
+                .unwrap(),
+            store
+                .add(veteran_card(&key, "B", NOW + DAY * 9, None).as_bytes())
+                .unwrap(),
+            store
+                .add(veteran_card(&key, "C", NOW + DAY * 9, None).as_bytes())
+                .unwrap(),
         )
     };
     {
@@ -304,11 +444,18 @@ fn moved_or_altered_ciphertext_is_corrupt_and_skipped() {
             [&a, &b],
         )
         .unwrap();
-        let mut private: Vec<u8> =
-            db.query_row("SELECT private FROM credentials WHERE id = ?1", [&c], |r| r.get(0)).unwrap();
+        let mut private: Vec<u8> = db
+            .query_row("SELECT private FROM credentials WHERE id = ?1", [&c], |r| {
+                r.get(0)
+            })
+            .unwrap();
         let n = private.len();
         private[n / 2] ^= 0x40;
-        db.execute("UPDATE credentials SET private = ?1 WHERE id = ?2", rusqlite::params![private, c]).unwrap();
+        db.execute(
+            "UPDATE credentials SET private = ?1 WHERE id = ?2",
+            rusqlite::params![private, c],
+        )
+        .unwrap();
     }
     let store = f.open();
     assert_eq!(store.get(&a).unwrap().claims["serviceNumber"], "A");
@@ -349,7 +496,10 @@ fn file_digest(path: &Path) -> [u8; 32] {
 fn wrong_key_is_a_clear_error_and_leaves_the_data_untouched() {
     let f = Fixture::new();
     let key = SoftwareKey::generate(Alg::ES256).unwrap();
-    let id = f.open().add(veteran_card(&key, "1", NOW + DAY * 9, None).as_bytes()).unwrap();
+    let id = f
+        .open()
+        .add(veteran_card(&key, "1", NOW + DAY * 9, None).as_bytes())
+        .unwrap();
     let before = file_digest(&f.path);
 
     let other = Arc::new(SoftwareKeyProtector::generate().unwrap());
@@ -384,7 +534,9 @@ fn no_claim_value_is_in_the_files_and_wipe_removes_everything() {
     store.add(sd.as_bytes()).unwrap();
     store.add(&mdl(None)).unwrap();
     // Delete one and update another: old versions must not linger in clear either.
-    let gone = store.add(veteran_card(&key, "SN-DELETED-4471", NOW + DAY * 9, None).as_bytes()).unwrap();
+    let gone = store
+        .add(veteran_card(&key, "SN-DELETED-4471", NOW + DAY * 9, None).as_bytes())
+        .unwrap();
     store.delete(&gone).unwrap();
 
     let files = database_files(&f.path);
@@ -392,18 +544,36 @@ fn no_claim_value_is_in_the_files_and_wipe_removes_everything() {
     let jwt_payload = jwt.split('.').nth(1).unwrap();
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
-        for needle in [SECRET_NUMBER, SECRET_FAMILY, "Sarah", "1980-02-03", "SN-DELETED-4471", &jwt_payload[..40]] {
-            assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in clear in {}", file.display());
+        for needle in [
+            SECRET_NUMBER,
+            SECRET_FAMILY,
+            "Sarah",
+            "1980-02-03",
+            "SN-DELETED-4471",
+            &jwt_payload[..40],
+        ] {
+            assert!(
+                !contains(&bytes, needle.as_bytes()),
+                "{needle:?} in clear in {}",
+                file.display()
+            );
         }
     }
 
     let key_file = f.dir().join("store.key");
     assert!(key_file.exists());
     store.wipe().unwrap();
-    assert!(database_files(&f.path).is_empty(), "{:?}", database_files(&f.path));
+    assert!(
+        database_files(&f.path).is_empty(),
+        "{:?}",
+        database_files(&f.path)
+    );
     assert!(!key_file.exists(), "the protector's key is destroyed");
     // Nothing can be opened with the destroyed protector.
-    assert_eq!(f.protector.wrap(b"x").unwrap_err().code(), ErrorCode::KeyInvalidated);
+    assert_eq!(
+        f.protector.wrap(b"x").unwrap_err().code(),
+        ErrorCode::KeyInvalidated
+    );
 }
 
 #[test]
@@ -414,7 +584,8 @@ fn a_version_1_database_migrates_keeping_every_credential() {
     let sd = pid(&key);
     let md = mdl(Some(NOW + 50 * DAY));
     let ids = {
-        let v1 = Store::open_at_schema_version(&f.path, f.protector.clone(), f.clock.clone(), 1).unwrap();
+        let v1 = Store::open_at_schema_version(&f.path, f.protector.clone(), f.clock.clone(), 1)
+            .unwrap();
         assert_eq!(v1.schema_version(), 1);
         let ids = v1.add_all(&[jwt.as_bytes(), sd.as_bytes(), &md]).unwrap();
         assert_eq!(v1.add(jwt.as_bytes()).unwrap(), ids[0]);
@@ -422,10 +593,16 @@ fn a_version_1_database_migrates_keeping_every_credential() {
     };
     {
         let db = rusqlite::Connection::open(&f.path).unwrap();
-        let v: u32 = db.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+        let v: u32 = db
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, 1);
         let has_history: bool = db
-            .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'credential_history')", [], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'credential_history')",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(!has_history);
     }
@@ -434,17 +611,42 @@ fn a_version_1_database_migrates_keeping_every_credential() {
     assert_eq!(store.schema_version(), govcred::store::schema::CURRENT);
     let listing = store.list(&ListFilter::default()).unwrap();
     assert!(listing.corrupt.is_empty());
-    assert_eq!(listing.credentials.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        listing
+            .credentials
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>(),
+        ids
+    );
     assert_eq!(store.get(&ids[0]).unwrap().raw, jwt.as_bytes());
     assert_eq!(store.get(&ids[1]).unwrap().raw, sd.as_bytes());
     assert_eq!(store.get(&ids[2]).unwrap().raw, md);
     // The v2 column was backfilled from the stored credentials.
-    assert_eq!(store.get(&ids[0]).unwrap().summary.expected_update, Some(NOW + 100 * DAY));
-    assert_eq!(store.get(&ids[2]).unwrap().summary.expected_update, Some(NOW + 50 * DAY));
+    assert_eq!(
+        store.get(&ids[0]).unwrap().summary.expected_update,
+        Some(NOW + 100 * DAY)
+    );
+    assert_eq!(
+        store.get(&ids[2]).unwrap().summary.expected_update,
+        Some(NOW + 50 * DAY)
+    );
     // And v2 operations work on migrated rows.
-    store.update(&ids[0], veteran_card(&key, "V1-A", NOW + 300 * DAY, None).as_bytes()).unwrap();
-    assert_eq!(store.previous_versions(&ids[0]).unwrap()[0].raw, jwt.as_bytes());
-    assert_eq!(store.add(sd.as_bytes()).unwrap(), ids[1], "idempotent across the migration");
+    store
+        .update(
+            &ids[0],
+            veteran_card(&key, "V1-A", NOW + 300 * DAY, None).as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        store.previous_versions(&ids[0]).unwrap()[0].raw,
+        jwt.as_bytes()
+    );
+    assert_eq!(
+        store.add(sd.as_bytes()).unwrap(),
+        ids[1],
+        "idempotent across the migration"
+    );
 }
 
 #[test]
@@ -453,12 +655,25 @@ fn software_key_store_signs_agrees_and_reports_invalidated_keys() {
     let ks = SoftwareKeyStore::in_directory(dir.path()).unwrap();
     let jwk = ks.create_key("device-1", &KeySettings::default()).unwrap();
     assert!(jwk.d.is_none());
-    assert_eq!(ks.create_key("device-1", &KeySettings::default()).unwrap_err().code(), ErrorCode::InvalidKey);
-    assert_eq!(ks.create_key("../x", &KeySettings::default()).unwrap_err().code(), ErrorCode::InvalidKey);
+    assert_eq!(
+        ks.create_key("device-1", &KeySettings::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidKey
+    );
+    assert_eq!(
+        ks.create_key("../x", &KeySettings::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidKey
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("device-1.p256")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("device-1.p256"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -468,19 +683,42 @@ fn software_key_store_signs_agrees_and_reports_invalidated_keys() {
     let signer = KeyStoreSigner::new(ks.clone(), "device-1").unwrap();
     assert_eq!(signer.public_jwk(), jwk);
     let sig = signer.sign(b"message").unwrap();
-    VerifyingKey::from_jwk(&jwk).unwrap().verify(Alg::ES256, b"message", &sig).unwrap();
+    VerifyingKey::from_jwk(&jwk)
+        .unwrap()
+        .verify(Alg::ES256, b"message", &sig)
+        .unwrap();
 
     let peer = SoftwareKeyStore::in_memory();
-    let peer_jwk = peer.create_key("p", &KeySettings { key_agreement: true, ..Default::default() }).unwrap();
-    assert_eq!(*ks.key_agreement("device-1", &peer_jwk).unwrap(), *peer.key_agreement("p", &jwk).unwrap());
+    let peer_jwk = peer
+        .create_key(
+            "p",
+            &KeySettings {
+                key_agreement: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        *ks.key_agreement("device-1", &peer_jwk).unwrap(),
+        *peer.key_agreement("p", &jwk).unwrap()
+    );
     let ed = SoftwareKey::generate(Alg::EdDSA).unwrap().public_jwk();
-    assert_eq!(ks.key_agreement("device-1", &ed).unwrap_err().code(), ErrorCode::KeyAlgMismatch);
+    assert_eq!(
+        ks.key_agreement("device-1", &ed).unwrap_err().code(),
+        ErrorCode::KeyAlgMismatch
+    );
 
     peer.invalidate("p").unwrap();
-    assert_eq!(peer.sign("p", b"x").unwrap_err().code(), ErrorCode::KeyInvalidated);
+    assert_eq!(
+        peer.sign("p", b"x").unwrap_err().code(),
+        ErrorCode::KeyInvalidated
+    );
     ks.delete_key("device-1").unwrap();
     assert!(!dir.path().join("device-1.p256").exists());
-    assert_eq!(signer.sign(b"x").unwrap_err().code(), ErrorCode::KeyNotFound);
+    assert_eq!(
+        signer.sign(b"x").unwrap_err().code(),
+        ErrorCode::KeyNotFound
+    );
 }
 
 #[test]
@@ -491,9 +729,17 @@ fn key_files_readable_by_others_are_refused() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert_eq!(SoftwareKeyProtector::open_or_create(&path).unwrap_err().code(), ErrorCode::InvalidKey);
+        assert_eq!(
+            SoftwareKeyProtector::open_or_create(&path)
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidKey
+        );
     }
 }
 
@@ -510,11 +756,21 @@ fn crash_child() {
         return;
     };
     let protector = Arc::new(SoftwareKeyProtector::open_or_create(&dir.join("store.key")).unwrap());
-    let store = Store::open(dir.join("wallet.db"), protector, Arc::new(govcred::SystemClock)).unwrap();
+    let store = Store::open(
+        dir.join("wallet.db"),
+        protector,
+        Arc::new(govcred::SystemClock),
+    )
+    .unwrap();
     let key = SoftwareKey::generate(Alg::ES256).unwrap();
     let mut out = std::io::stdout().lock();
     for i in 0u64.. {
-        let token = veteran_card(&key, &format!("{}-{i}", std::process::id()), NOW + 365 * DAY, None);
+        let token = veteran_card(
+            &key,
+            &format!("{}-{i}", std::process::id()),
+            NOW + 365 * DAY,
+            None,
+        );
         let id = store.add(token.as_bytes()).unwrap();
         writeln!(out, "ADDED {id} {}", hex(&sha256(token.as_bytes()))).unwrap();
         out.flush().unwrap();
@@ -525,7 +781,8 @@ fn crash_child() {
 fn survives_sigkill_at_random_moments() {
     const ROUNDS: usize = 50;
     let dir = tempfile::tempdir().unwrap();
-    let protector = Arc::new(SoftwareKeyProtector::open_or_create(&dir.path().join("store.key")).unwrap());
+    let protector =
+        Arc::new(SoftwareKeyProtector::open_or_create(&dir.path().join("store.key")).unwrap());
     let db = dir.path().join("wallet.db");
     drop(Store::open(&db, protector.clone(), Arc::new(govcred::SystemClock)).unwrap());
 
@@ -553,8 +810,16 @@ fn survives_sigkill_at_random_moments() {
         };
         // Wait until the child is in its loop, then kill it at a random moment.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !lines.lock().unwrap().iter().any(|l| l.starts_with("ADDED ")) {
-            assert!(Instant::now() < deadline, "round {round}: the child never added anything");
+        while !lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("ADDED "))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: the child never added anything"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         std::thread::sleep(Duration::from_micros(rng.gen_range(0..40_000)));
@@ -564,7 +829,11 @@ fn survives_sigkill_at_random_moments() {
         for line in lines.lock().unwrap().iter() {
             let parts: Vec<&str> = line.split(' ').collect();
             // A line cut by the kill is not a report.
-            if parts.len() == 3 && parts[0] == "ADDED" && parts[1].len() == 32 && parts[2].len() == 64 {
+            if parts.len() == 3
+                && parts[0] == "ADDED"
+                && parts[1].len() == 32
+                && parts[2].len() == 64
+            {
                 reported.push((parts[1].to_string(), parts[2].to_string()));
             }
         }
@@ -572,11 +841,21 @@ fn survives_sigkill_at_random_moments() {
         // The database opens; every reported credential is there, whole.
         let store = Store::open(&db, protector.clone(), Arc::new(govcred::SystemClock)).unwrap();
         for (id, digest) in &reported {
-            let got = store.get(id).unwrap_or_else(|e| panic!("round {round}: {id}: {e}"));
-            assert_eq!(&hex(&sha256(&got.raw)), digest, "round {round}: {id} half-written");
+            let got = store
+                .get(id)
+                .unwrap_or_else(|e| panic!("round {round}: {id}: {e}"));
+            assert_eq!(
+                &hex(&sha256(&got.raw)),
+                digest,
+                "round {round}: {id} half-written"
+            );
         }
         let listing = store.list(&ListFilter::default()).unwrap();
-        assert!(listing.corrupt.is_empty(), "round {round}: {:?}", listing.corrupt);
+        assert!(
+            listing.corrupt.is_empty(),
+            "round {round}: {:?}",
+            listing.corrupt
+        );
         assert!(listing.credentials.len() >= reported.len());
     }
     eprintln!(

@@ -13,6 +13,7 @@ mod present;
 mod status;
 mod vectors;
 mod verify;
+mod wallet;
 
 use std::process::ExitCode;
 
@@ -81,6 +82,9 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
+    /// The encrypted wallet store: add, list, show, delete, wipe.
+    #[command(subcommand)]
+    Wallet(wallet::WalletCommand),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
+        Command::Wallet(c) => wallet::run(c),
     };
     match result {
         Ok(code) => code,

@@ -108,7 +108,15 @@ fn from_vcdm(format: Format, payload: &Map<String, Value>) -> Result<Extracted> 
 
 /// SD-JWT VC claims that are about the token, not the person.
 const SD_JWT_REGISTERED: &[&str] = &[
-    "iss", "vct", "vct#integrity", "iat", "nbf", "exp", "cnf", "status", "_sd_alg",
+    "iss",
+    "vct",
+    "vct#integrity",
+    "iat",
+    "nbf",
+    "exp",
+    "cnf",
+    "status",
+    "_sd_alg",
 ];
 
 fn from_sd_jwt(text: &str) -> Result<Extracted> {
@@ -247,7 +255,10 @@ mod tests {
         assert_eq!(holder_name(&pid).as_deref(), Some("Ann Lee"));
         assert_eq!(holder_name(&serde_json::json!({"x": 1})), None);
         assert_eq!(last_segment("org.iso.18013.5.1.mDL"), "mDL");
-        assert_eq!(last_segment("https://example.gov.uk/vct/veteran"), "veteran");
+        assert_eq!(
+            last_segment("https://example.gov.uk/vct/veteran"),
+            "veteran"
+        );
         assert_eq!(last_segment("urn:eudi:pid:1"), "urn:eudi:pid:1");
         assert_eq!(
             title_from_types(&["VerifiableCredential".into(), "DigitalVeteranCard".into()]),

@@ -419,7 +419,12 @@ impl Store {
         clock: Arc<dyn Clock>,
         version: u32,
     ) -> Result<Self> {
-        Self::open_at(path.as_ref(), protector, clock, version.clamp(1, schema::CURRENT))
+        Self::open_at(
+            path.as_ref(),
+            protector,
+            clock,
+            version.clamp(1, schema::CURRENT),
+        )
     }
 
     fn open_at(
@@ -550,8 +555,8 @@ impl Store {
             }
             let id = new_id()?;
             let (private, raw) = self.seal_record(&id, 1, x, bytes)?;
-            let types = serde_json::to_string(&x.types)
-                .map_err(|e| Error::Storage(e.to_string()))?;
+            let types =
+                serde_json::to_string(&x.types).map_err(|e| Error::Storage(e.to_string()))?;
             let status_uri = x.status.as_ref().map(|s| s.0.as_str());
             if self.schema_version == 1 {
                 tx.execute(
@@ -615,8 +620,7 @@ impl Store {
             serde_json::to_vec(&private).map_err(|e| Error::Storage(e.to_string()))?,
         );
         Ok((
-            self.keys
-                .seal(&aad("private", id, version), &private)?,
+            self.keys.seal(&aad("private", id, version), &private)?,
             self.keys.seal(&aad("raw", id, version), bytes)?,
         ))
     }
@@ -779,9 +783,11 @@ impl Store {
     /// Number of stored credentials.
     pub fn len(&self) -> Result<usize> {
         let conn = self.conn()?;
-        conn.query_row("SELECT COUNT(*) FROM credentials", [], |r| r.get::<_, i64>(0))
-            .map(|n| n.max(0) as usize)
-            .map_err(storage)
+        conn.query_row("SELECT COUNT(*) FROM credentials", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n.max(0) as usize)
+        .map_err(storage)
     }
 
     /// True if nothing is stored.
@@ -853,8 +859,7 @@ impl Store {
         .map_err(storage)?;
         let next = version + 1;
         let (private, raw) = self.seal_record(id, next, &x, credential)?;
-        let types =
-            serde_json::to_string(&x.types).map_err(|e| Error::Storage(e.to_string()))?;
+        let types = serde_json::to_string(&x.types).map_err(|e| Error::Storage(e.to_string()))?;
         tx.execute(
             "UPDATE credentials SET version = ?2, format = ?3, types = ?4, valid_from = ?5, \
              valid_until = ?6, expected_update = ?7, status_uri = ?8, updated_at = ?9, digest = ?10, \
@@ -882,7 +887,20 @@ impl Store {
     /// The versions an update replaced and that are still kept, oldest first.
     pub fn previous_versions(&self, id: &str) -> Result<Vec<StoredCredential>> {
         self.require_v2()?;
-        let rows: Vec<(i64, String, String, String, Option<i64>, Option<i64>, Option<i64>, Option<String>, i64, i64, Vec<u8>, Vec<u8>)> = {
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            i64,
+            i64,
+            Vec<u8>,
+            Vec<u8>,
+        )> = {
             let conn = self.conn()?;
             let mut stmt = conn
                 .prepare(
@@ -894,8 +912,18 @@ impl Store {
             let rows = stmt
                 .query_map([id], |r| {
                     Ok((
-                        r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?,
-                        r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?,
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
                     ))
                 })
                 .map_err(storage)?
@@ -905,39 +933,54 @@ impl Store {
         };
         let now = self.clock.now();
         rows.into_iter()
-            .map(|(version, format, issuer, types, vf, vu, eu, su, updated, _replaced, private, raw)| {
-                let row = RowData {
-                    id: id.to_string(),
+            .map(
+                |(
+                    version,
                     format,
                     issuer,
                     types,
-                    valid_from: vf,
-                    valid_until: vu,
-                    expected_update: eu,
-                    status_uri: su,
-                    status_state: None,
-                    status_checked_at: None,
-                    received_at: updated,
-                    updated_at: updated,
-                    version,
-                    update_flagged: false,
+                    vf,
+                    vu,
+                    eu,
+                    su,
+                    updated,
+                    _replaced,
                     private,
-                    update_pending: false,
-                };
-                let summary = self.summarize(row, now)?;
-                let raw = self
-                    .keys
-                    .open(&aad("raw", id, version), &raw)
-                    .ok_or_else(|| corrupt(id, "raw"))?;
-                let claims = extract::extract(&raw)
-                    .map(|x| x.claims)
-                    .map_err(|_| corrupt(id, "raw"))?;
-                Ok(StoredCredential {
-                    summary,
-                    raw: raw.to_vec(),
-                    claims,
-                })
-            })
+                    raw,
+                )| {
+                    let row = RowData {
+                        id: id.to_string(),
+                        format,
+                        issuer,
+                        types,
+                        valid_from: vf,
+                        valid_until: vu,
+                        expected_update: eu,
+                        status_uri: su,
+                        status_state: None,
+                        status_checked_at: None,
+                        received_at: updated,
+                        updated_at: updated,
+                        version,
+                        update_flagged: false,
+                        private,
+                        update_pending: false,
+                    };
+                    let summary = self.summarize(row, now)?;
+                    let raw = self
+                        .keys
+                        .open(&aad("raw", id, version), &raw)
+                        .ok_or_else(|| corrupt(id, "raw"))?;
+                    let claims = extract::extract(&raw)
+                        .map(|x| x.claims)
+                        .map_err(|_| corrupt(id, "raw"))?;
+                    Ok(StoredCredential {
+                        summary,
+                        raw: raw.to_vec(),
+                        claims,
+                    })
+                },
+            )
             .collect()
     }
 

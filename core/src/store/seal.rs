@@ -97,7 +97,10 @@ mod tests {
     fn seal_binds_row_column_and_version() {
         let keys = DataKeys::from_material(&DataKeys::generate_material().unwrap()).unwrap();
         let blob = keys.seal(&aad("raw", "a", 1), b"secret").unwrap();
-        assert_eq!(&keys.open(&aad("raw", "a", 1), &blob).unwrap()[..], b"secret");
+        assert_eq!(
+            &keys.open(&aad("raw", "a", 1), &blob).unwrap()[..],
+            b"secret"
+        );
         assert!(keys.open(&aad("raw", "b", 1), &blob).is_none());
         assert!(keys.open(&aad("private", "a", 1), &blob).is_none());
         assert!(keys.open(&aad("raw", "a", 2), &blob).is_none());
