@@ -302,3 +302,33 @@ fn a_store_opened_with_another_key_file_reports_wrong_key() {
     ok_json(&["wallet", "wipe", "--store", s(&store), "--json"]);
     assert_eq!(std::fs::read_dir(&store).unwrap().count(), 0);
 }
+
+#[test]
+fn bench_measures_the_store() {
+    // Smoke test only: speed is measured by `govcred bench` in release, never by tests.
+    let out = ok_json(&[
+        "bench",
+        "--json",
+        "--millis",
+        "5",
+        "--rounds",
+        "1",
+        "--format",
+        "store",
+        "--store-count",
+        "50",
+    ]);
+    let rows = out["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["format"], "store");
+    assert!(rows[0]["ratio"].as_f64().unwrap() > 0.0);
+    let names: Vec<&str> = out["other"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("store: add")));
+    assert!(names.iter().any(|n| n.starts_with("store: open")));
+    assert!(names.iter().any(|n| n.starts_with("store: read one")));
+}
