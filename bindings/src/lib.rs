@@ -67,6 +67,18 @@ pub enum ErrorCode {
     SignerFailed,
     /// `crypto_backend`
     CryptoBackend,
+    /// `corrupt`
+    Corrupt,
+    /// `wrong_key`
+    WrongKey,
+    /// `key_invalidated`
+    KeyInvalidated,
+    /// `key_not_found`
+    KeyNotFound,
+    /// `not_found`
+    NotFound,
+    /// `storage`
+    Storage,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -101,6 +113,12 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::StatusListStale => ErrorCode::StatusListStale,
             C::SignerFailed => ErrorCode::SignerFailed,
             C::CryptoBackend => ErrorCode::CryptoBackend,
+            C::Corrupt => ErrorCode::Corrupt,
+            C::WrongKey => ErrorCode::WrongKey,
+            C::KeyInvalidated => ErrorCode::KeyInvalidated,
+            C::KeyNotFound => ErrorCode::KeyNotFound,
+            C::NotFound => ErrorCode::NotFound,
+            C::Storage => ErrorCode::Storage,
         }
     }
 }

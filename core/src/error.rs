@@ -68,6 +68,21 @@ pub enum ErrorCode {
     SignerFailed,
     /// Key generation or a crypto backend operation failed.
     CryptoBackend,
+    /// A stored record failed its integrity check (altered, truncated or moved from
+    /// another row): it is not returned.
+    Corrupt,
+    /// The key protector's key does not open the store's data key (another device,
+    /// another user, or a reset key).
+    WrongKey,
+    /// A platform key was invalidated (biometrics re-enrolled, passcode removed) and
+    /// can no longer be used: create a new one.
+    KeyInvalidated,
+    /// No platform key has this alias.
+    KeyNotFound,
+    /// No stored credential has this id.
+    NotFound,
+    /// The database could not be read or written (I/O, disk full, locked, newer schema).
+    Storage,
 }
 
 impl ErrorCode {
@@ -102,6 +117,12 @@ impl ErrorCode {
             ErrorCode::StatusListStale => "status_list_stale",
             ErrorCode::SignerFailed => "signer_failed",
             ErrorCode::CryptoBackend => "crypto_backend",
+            ErrorCode::Corrupt => "corrupt",
+            ErrorCode::WrongKey => "wrong_key",
+            ErrorCode::KeyInvalidated => "key_invalidated",
+            ErrorCode::KeyNotFound => "key_not_found",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Storage => "storage",
         }
     }
 }
@@ -297,6 +318,38 @@ pub enum Error {
     /// Crypto backend failure.
     #[error("crypto backend: {0}")]
     CryptoBackend(String),
+    /// A stored record does not decrypt under its row's associated data.
+    #[error("stored record {id} is corrupt ({what} failed its integrity check): it was altered or moved from another row; delete it and receive the credential again")]
+    Corrupt {
+        /// The record's id.
+        id: String,
+        /// Which part failed (column name).
+        what: String,
+    },
+    /// The key protector does not open the data key.
+    #[error("the store's data key cannot be unwrapped with this key protector: {0}; the data was left untouched (use the protector that created the store, or wipe it)")]
+    WrongKey(String),
+    /// A platform key was invalidated.
+    #[error("key {alias:?} was invalidated by the platform (e.g. biometrics changed): delete it and create a new one")]
+    KeyInvalidated {
+        /// The key's alias.
+        alias: String,
+    },
+    /// No platform key with this alias.
+    #[error("no key with alias {alias:?}: create it first")]
+    KeyNotFound {
+        /// The alias asked for.
+        alias: String,
+    },
+    /// No stored credential with this id.
+    #[error("no stored credential has id {id:?} (list the store to see the ids)")]
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// The database failed.
+    #[error("wallet store: {0}")]
+    Storage(String),
 }
 
 impl Error {
@@ -333,6 +386,12 @@ impl Error {
             Error::StatusListStale { .. } => ErrorCode::StatusListStale,
             Error::SignerFailed(_) => ErrorCode::SignerFailed,
             Error::CryptoBackend(_) => ErrorCode::CryptoBackend,
+            Error::Corrupt { .. } => ErrorCode::Corrupt,
+            Error::WrongKey(_) => ErrorCode::WrongKey,
+            Error::KeyInvalidated { .. } => ErrorCode::KeyInvalidated,
+            Error::KeyNotFound { .. } => ErrorCode::KeyNotFound,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Storage(_) => ErrorCode::Storage,
         }
     }
 

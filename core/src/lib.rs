@@ -46,12 +46,16 @@ pub mod pki;
 pub mod platform;
 pub mod report;
 pub mod status;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod trust;
 pub mod vc;
 pub mod verifier;
 pub mod x509;
 
 pub use error::{Error, ErrorCode, Result};
-pub use platform::{Clock, FixedClock, Signer, SystemClock};
+pub use platform::{
+    Clock, FixedClock, KeyProtector, KeySettings, KeyStore, KeyStoreSigner, Signer, SystemClock,
+};
 pub use report::{Format, Outcome, VerificationReport};
 pub use verifier::Verifier;

@@ -3,12 +3,16 @@
 //! The core does no I/O of its own: time and signing keys reach it through these
 //! small traits, so the same code runs on a phone (Secure Enclave / StrongBox keys,
 //! platform clock), in the CLI (software keys) and in tests (fixed clock).
-//! Later parts add key storage, HTTP and proximity transport here.
+//! Key storage ([`KeyStore`], [`KeyProtector`]) is here too; later parts add HTTP and
+//! proximity transport.
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
 
 use crate::crypto::{Alg, Jwk};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Source of the current time, in whole seconds since the Unix epoch.
 pub trait Clock: Send + Sync {
@@ -71,4 +75,128 @@ pub trait Signer: Send + Sync {
     fn public_jwk(&self) -> Jwk;
     /// Sign `bytes` (the whole message; the signer hashes as its algorithm requires).
     fn sign(&self, bytes: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// Wraps and unwraps the wallet store's data key with a key the platform protects:
+/// the iOS Keychain / Secure Enclave, the Android Keystore / StrongBox, or (CLI,
+/// tests) [`crate::crypto::SoftwareKeyProtector`].
+///
+/// The store keeps only the wrapped form of its data key. `unwrap` must fail (never
+/// return other bytes) when the wrapped key was not produced by this protector: an
+/// AEAD or the platform's own key wrapping gives that for free. Failures are
+/// [`Error::WrongKey`] (the key does not open it), [`Error::KeyInvalidated`] (the
+/// platform dropped the key) or [`Error::CryptoBackend`].
+///
+/// ```
+/// use govcred::{crypto::SoftwareKeyProtector, KeyProtector};
+/// let protector = SoftwareKeyProtector::generate().unwrap();
+/// let wrapped = protector.wrap(&[7u8; 32]).unwrap();
+/// assert_eq!(&protector.unwrap(&wrapped).unwrap()[..], &[7u8; 32]);
+/// assert_eq!(SoftwareKeyProtector::generate().unwrap().unwrap(&wrapped).unwrap_err().code(),
+///            govcred::ErrorCode::WrongKey);
+/// ```
+pub trait KeyProtector: Send + Sync {
+    /// Encrypt (wrap) `key` for storage next to the data it protects.
+    fn wrap(&self, key: &[u8]) -> Result<Vec<u8>>;
+    /// Decrypt (unwrap) what [`KeyProtector::wrap`] returned.
+    fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+    /// Destroy the wrapping key (sign-out / wipe): nothing it wrapped can be opened again.
+    fn destroy(&self) -> Result<()>;
+}
+
+/// What to ask of a new key in a [`KeyStore`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeySettings {
+    /// Require user authentication (biometrics / passcode) for each use, where the
+    /// platform supports it. Software stores ignore it.
+    pub user_authentication: bool,
+    /// Allow ECDH key agreement with this key as well as signing.
+    pub key_agreement: bool,
+}
+
+/// A secure area holding non-exportable P-256 keys by alias — the Secure Enclave,
+/// Android Keystore/StrongBox, a PKCS#11 token, or (CLI, tests)
+/// [`crate::crypto::SoftwareKeyStore`]. Modelled on Multipaz's `SecureArea`: create,
+/// sign, public key, optional key agreement, delete. Device-binding keys of
+/// credentials are made and used through it and never leave it.
+///
+/// A key the platform invalidated (biometrics re-enrolled…) gives
+/// [`Error::KeyInvalidated`]; an unknown alias gives [`Error::KeyNotFound`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use govcred::{crypto::SoftwareKeyStore, KeySettings, KeyStore, KeyStoreSigner, Signer};
+/// let store: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
+/// let jwk = store.create_key("device", &KeySettings::default()).unwrap();
+/// let signer = KeyStoreSigner::new(store.clone(), "device").unwrap();
+/// let sig = signer.sign(b"bytes to sign").unwrap();
+/// govcred::crypto::VerifyingKey::from_jwk(&jwk).unwrap()
+///     .verify(govcred::crypto::Alg::ES256, b"bytes to sign", &sig).unwrap();
+/// ```
+pub trait KeyStore: Send + Sync {
+    /// Create a new P-256 key under `alias` (replacing none: an existing alias is an
+    /// error) and return its public JWK.
+    fn create_key(&self, alias: &str, settings: &KeySettings) -> Result<Jwk>;
+    /// The public key of `alias`, as a JWK without private members.
+    fn public_jwk(&self, alias: &str) -> Result<Jwk>;
+    /// Sign `bytes` with ES256; the signature is `R‖S` (64 bytes), not DER.
+    fn sign(&self, alias: &str, bytes: &[u8]) -> Result<Vec<u8>>;
+    /// ECDH with the peer's P-256 public key (a JWK); returns the shared secret
+    /// (the x coordinate, 32 bytes). Optional: the default refuses.
+    fn key_agreement(&self, alias: &str, peer: &Jwk) -> Result<Zeroizing<Vec<u8>>> {
+        let _ = peer;
+        Err(Error::CryptoBackend(format!(
+            "key {alias:?}: this key store does not support key agreement"
+        )))
+    }
+    /// Delete the key. Deleting an unknown alias is not an error.
+    fn delete_key(&self, alias: &str) -> Result<()>;
+    /// The aliases of the keys held.
+    fn aliases(&self) -> Result<Vec<String>>;
+}
+
+/// A [`Signer`] for one key of a [`KeyStore`], so everything that signs through
+/// `Signer` (credential issuing, key binding, proofs) can use platform keys.
+#[derive(Clone)]
+pub struct KeyStoreSigner {
+    store: Arc<dyn KeyStore>,
+    alias: String,
+    jwk: Jwk,
+}
+
+impl KeyStoreSigner {
+    /// The signer for `alias` (its public key is read once).
+    pub fn new(store: Arc<dyn KeyStore>, alias: &str) -> Result<Self> {
+        let jwk = store.public_jwk(alias)?;
+        Ok(KeyStoreSigner {
+            store,
+            alias: alias.to_string(),
+            jwk,
+        })
+    }
+
+    /// The key's alias.
+    pub fn alias(&self) -> &str {
+        &self.alias
+    }
+}
+
+impl std::fmt::Debug for KeyStoreSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStoreSigner")
+            .field("alias", &self.alias)
+            .finish()
+    }
+}
+
+impl Signer for KeyStoreSigner {
+    fn alg(&self) -> Alg {
+        Alg::ES256
+    }
+    fn public_jwk(&self) -> Jwk {
+        self.jwk.clone()
+    }
+    fn sign(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        self.store.sign(&self.alias, bytes)
+    }
 }

@@ -29,9 +29,12 @@ pub struct BenchArgs {
     /// Rounds per pair; the median is reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
-    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, status); default all.
+    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, status, store); default all.
     #[arg(long = "format")]
     formats: Vec<String>,
+    /// Credentials in the wallet store benchmark.
+    #[arg(long, default_value_t = 10_000)]
+    store_count: usize,
 }
 
 #[derive(Serialize)]
@@ -373,6 +376,9 @@ pub fn run(a: BenchArgs) -> CliResult {
             detail: "batches of 10,000 O(1) lookups per second".into(),
         });
     }
+    if wants(&a, "store") {
+        store_bench(&a, now, &mut rows, &mut other)?;
+    }
     let report = Report {
         backends: serde_json::json!({
             "ES256": "aws-lc-rs (ECDSA P-256, pre-parsed public keys)",
@@ -441,4 +447,127 @@ fn raw_name(alg: Alg, op: &str) -> &'static str {
         (Alg::EdDSA, "verify") => "dalek Ed25519 verify",
         (Alg::EdDSA, _) => "dalek Ed25519 sign",
     }
+}
+
+/// The wallet store: add N veteran cards (one transaction, and single durable adds),
+/// open, list N against a plain SQLite read of the same rows without decryption
+/// (same run, alternating), read one.
+fn store_bench(
+    a: &BenchArgs,
+    now: i64,
+    rows: &mut Vec<Row>,
+    other: &mut Vec<Extra>,
+) -> Result<(), crate::CliError> {
+    use govcred::crypto::SoftwareKeyProtector;
+    use govcred::store::{ListFilter, Store};
+
+    let n = a.store_count.max(1);
+    let dir = std::env::temp_dir().join(format!("govcred-bench-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| crate::CliError::input(format!("{}: {e}", dir.display())))?;
+    let db = dir.join("wallet.db");
+    let protector = Arc::new(SoftwareKeyProtector::generate()?);
+    let clock = Arc::new(FixedClock::new(now));
+
+    let key = SoftwareKey::generate(Alg::ES256)?;
+    let kid = format!(
+        "{}#{}",
+        did::web::from_domain(DEMO_ISSUER)?,
+        did::web::key_id(key.verifying_key())
+    );
+    let mut draft = CredentialDraft::new(DEMO_ISSUER, "DigitalVeteranCard");
+    draft.valid_until = Some(now + 365 * 86_400);
+    let mut tokens = Vec::with_capacity(n);
+    for i in 0..n {
+        draft.subject = veteran_card_subject();
+        draft
+            .subject
+            .insert("serialNumber".into(), format!("BENCH-{i:08}").into());
+        tokens.push(jwt_vc::issue(&draft, &kid, &key, now)?);
+    }
+    let avg_bytes = tokens.iter().map(String::len).sum::<usize>() / n;
+
+    let store = Store::open(&db, protector.clone(), clock.clone())?;
+    let refs: Vec<&[u8]> = tokens.iter().map(|t| t.as_bytes()).collect();
+    let t = Instant::now();
+    let ids = store.add_all(&refs)?;
+    let batch = t.elapsed().as_secs_f64();
+    other.push(Extra {
+        name: "store: add (one transaction)",
+        per_second: n as f64 / batch,
+        detail: format!("{n} credentials of ~{avg_bytes} bytes in {batch:.2} s"),
+    });
+    // Durable single adds: one transaction and fsync (synchronous=FULL) each.
+    let singles = 200.min(n);
+    let mut extra = draft.clone();
+    let t = Instant::now();
+    for i in 0..singles {
+        extra.subject = veteran_card_subject();
+        extra
+            .subject
+            .insert("serialNumber".into(), format!("SINGLE-{i:08}").into());
+        let token = jwt_vc::issue(&extra, &kid, &key, now)?;
+        black_box(store.add(token.as_bytes())?);
+    }
+    other.push(Extra {
+        name: "store: add (one durable transaction each)",
+        per_second: singles as f64 / t.elapsed().as_secs_f64(),
+        detail: format!("{singles} adds, issuing included, synchronous=FULL"),
+    });
+    drop(store);
+
+    let t = Instant::now();
+    let opens = 20;
+    for _ in 0..opens {
+        black_box(Store::open(&db, protector.clone(), clock.clone())?);
+    }
+    other.push(Extra {
+        name: "store: open (unwrap data key)",
+        per_second: opens as f64 / t.elapsed().as_secs_f64(),
+        detail: format!("{} credentials in the database", n + singles),
+    });
+
+    let store = Store::open(&db, protector, clock)?;
+    let filter = ListFilter::default();
+    let listed = store.list(&filter)?;
+    if listed.credentials.len() != n + singles || !listed.corrupt.is_empty() {
+        return Err(crate::CliError::input("store bench: listing is incomplete"));
+    }
+    let (full, raw, ratio) = pair(
+        a,
+        || {
+            black_box(store.list(&filter)).ok();
+        },
+        || {
+            black_box(store.read_rows_without_decryption()).ok();
+        },
+    );
+    rows.push(Row {
+        format: "store",
+        alg: "AES-GCM",
+        operation: "list all",
+        per_second: full,
+        raw_operation: "SQLite read, no decrypt",
+        raw_per_second: raw,
+        ratio,
+        // Listing may take at most 3× the plain read.
+        target_ratio: Some(1.0 / 3.0),
+        bytes: avg_bytes,
+    });
+    let id = &ids[n / 2];
+    let t = Instant::now();
+    let mut reads = 0u64;
+    while t.elapsed() < Duration::from_millis(a.millis.max(50)) {
+        black_box(store.get(id)?);
+        reads += 1;
+    }
+    other.push(Extra {
+        name: "store: read one (decrypt + parse)",
+        per_second: reads as f64 / t.elapsed().as_secs_f64(),
+        detail: format!("get by id among {} credentials", n + singles),
+    });
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }

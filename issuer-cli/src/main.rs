@@ -15,6 +15,7 @@ mod serve;
 mod status;
 mod vectors;
 mod verify;
+mod wallet;
 
 use std::process::ExitCode;
 
@@ -85,6 +86,9 @@ enum Command {
     Iaca(iaca::IacaCommand),
     /// Run HTTP services: the central Status List Service (--status-service).
     Serve(serve::ServeArgs),
+    /// The encrypted wallet store: add, list, show, delete, wipe.
+    #[command(subcommand)]
+    Wallet(wallet::WalletCommand),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
         Command::Serve(a) => serve::run(a),
+        Command::Wallet(c) => wallet::run(c),
     };
     match result {
         Ok(code) => code,

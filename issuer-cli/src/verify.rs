@@ -76,19 +76,31 @@ pub fn trust_from(
     Ok(trust)
 }
 
-pub fn run(a: VerifyArgs) -> CliResult {
-    let input = files::read(&a.file)?;
-    let mut trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
-    for p in &a.iacas {
+/// Add trusted roots (PEM) and synced status lists to `trust` (after the keys that
+/// sign the lists).
+pub fn add_roots_and_status_lists(
+    trust: &mut TrustStore,
+    iacas: &[PathBuf],
+    status_lists: &[PathBuf],
+    leeway: i64,
+) -> Result<(), CliError> {
+    for p in iacas {
         trust
             .add_root_certificates_pem(&files::read_text(p)?)
             .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
-    for p in &a.status_lists {
+    for p in status_lists {
         trust
-            .add_status_list_bytes(&files::read(p)?, a.leeway)
+            .add_status_list_bytes(&files::read(p)?, leeway)
             .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
+    Ok(())
+}
+
+pub fn run(a: VerifyArgs) -> CliResult {
+    let input = files::read(&a.file)?;
+    let mut trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
+    add_roots_and_status_lists(&mut trust, &a.iacas, &a.status_lists, a.leeway)?;
     let mut verifier = Verifier::new(trust)
         .with_leeway(a.leeway)
         .with_presentation_options(govcred::format::sd_jwt::VerifyOptions {

@@ -18,9 +18,11 @@
 
 mod jwk;
 mod keys;
+mod software_platform;
 
 pub use jwk::{Jwk, SecretString};
 pub use keys::{SoftwareKey, VerifyingKey};
+pub use software_platform::{SoftwareKeyProtector, SoftwareKeyStore};
 
 use crate::error::{Error, Result};
 

@@ -101,6 +101,12 @@ impl IssuerSigned {
         }
         serde_json::Value::Object(out)
     }
+
+    /// The Mobile Security Object carried by `issuerAuth`, parsed (signature not
+    /// checked): docType, validity, `expectedUpdate`, device key, status reference.
+    pub fn mobile_security_object(&self) -> Result<MobileSecurityObject> {
+        mso::parse(&self.issuer_auth.payload)
+    }
 }
 
 fn bad(reason: impl Into<String>) -> Error {
