@@ -65,6 +65,8 @@ pub enum ErrorCode {
     SignerFailed,
     /// `crypto_backend`
     CryptoBackend,
+    /// `device_auth_unavailable`
+    DeviceAuthUnavailable,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -98,6 +100,7 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::StatusListStale => ErrorCode::StatusListStale,
             C::SignerFailed => ErrorCode::SignerFailed,
             C::CryptoBackend => ErrorCode::CryptoBackend,
+            C::DeviceAuthUnavailable => ErrorCode::DeviceAuthUnavailable,
         }
     }
 }

@@ -65,6 +65,9 @@ pub enum ErrorCode {
     SignerFailed,
     /// Key generation or a crypto backend operation failed.
     CryptoBackend,
+    /// A presentation's holder (device) authentication could not be checked: no
+    /// session transcript or session MAC key was supplied.
+    DeviceAuthUnavailable,
 }
 
 impl ErrorCode {
@@ -98,6 +101,7 @@ impl ErrorCode {
             ErrorCode::StatusListStale => "status_list_stale",
             ErrorCode::SignerFailed => "signer_failed",
             ErrorCode::CryptoBackend => "crypto_backend",
+            ErrorCode::DeviceAuthUnavailable => "device_auth_unavailable",
         }
     }
 }
@@ -285,6 +289,9 @@ pub enum Error {
     /// Crypto backend failure.
     #[error("crypto backend: {0}")]
     CryptoBackend(String),
+    /// Device (holder) authentication of a presentation could not be checked.
+    #[error("device authentication not checked: {0}")]
+    DeviceAuthUnavailable(String),
 }
 
 impl Error {
@@ -320,6 +327,7 @@ impl Error {
             Error::StatusListStale { .. } => ErrorCode::StatusListStale,
             Error::SignerFailed(_) => ErrorCode::SignerFailed,
             Error::CryptoBackend(_) => ErrorCode::CryptoBackend,
+            Error::DeviceAuthUnavailable(_) => ErrorCode::DeviceAuthUnavailable,
         }
     }
 
