@@ -65,6 +65,7 @@ fn issue(p: &Pki, device: &SoftwareKey, family_name: &str) -> Vec<u8> {
         valid_until: NOW + 30 * 86_400,
         expected_update: None,
         status: None,
+        test_only_salt_seed: None,
     };
     mdoc::issue(&draft, &p.ds, &p.ds_key, NOW).unwrap()
 }

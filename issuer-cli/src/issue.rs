@@ -327,6 +327,7 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 valid_until: time_arg(&a.valid_until, "valid-until")?.unwrap_or(now + 365 * 86_400),
                 expected_update: None,
                 status,
+                test_only_salt_seed: None,
             };
             println!(
                 "{}",

@@ -520,7 +520,7 @@ pub fn element_path(path: &str) -> Result<(&str, &str)> {
 /// let claims = serde_json::json!({"org.iso.18013.5.1": {"family_name": "Edwards", "age_over_18": true}});
 /// let draft = MdocDraft { doctype: "org.iso.18013.5.1.mDL".into(), claims: claims.as_object().unwrap().clone(),
 ///     device_key: device.verifying_key().clone(), valid_from: now, valid_until: now + 86_400,
-///     expected_update: None, status: None };
+///     expected_update: None, status: None, test_only_salt_seed: None };
 /// let issuer_signed = mdoc::issue(&draft, &ds, &ds_key, now).unwrap();
 ///
 /// let transcript = SessionTranscript::from_cbor(&[0x83, 0xf6, 0xf6, 0x81, 0x60]).unwrap();

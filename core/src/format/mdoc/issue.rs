@@ -42,6 +42,38 @@ pub struct MdocDraft {
     pub expected_update: Option<i64>,
     /// Status list reference `(idx, uri)`, if any.
     pub status: Option<(usize, String)>,
+    /// Derive salts and digest IDs from this seed instead of the system RNG. Only for
+    /// reproducible test vectors: a production issuer must leave it `None`, or salts
+    /// become guessable and undisclosed elements can be brute-forced from their digests.
+    pub test_only_salt_seed: Option<[u8; 32]>,
+}
+
+/// Salts and digest IDs: the system RNG, or a seed (test vectors only).
+struct Randomness {
+    seed: Option<[u8; 32]>,
+    counter: u64,
+}
+
+impl Randomness {
+    fn bytes16(&mut self) -> [u8; 16] {
+        match self.seed {
+            None => rand::random::<[u8; 16]>(),
+            Some(seed) => {
+                self.counter += 1;
+                let mut input = seed.to_vec();
+                input.extend_from_slice(&self.counter.to_be_bytes());
+                let d = sha256(&input);
+                let mut out = [0u8; 16];
+                out.copy_from_slice(&d[..16]);
+                out
+            }
+        }
+    }
+
+    fn u64(&mut self) -> u64 {
+        let b = self.bytes16();
+        u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
 }
 
 fn text(s: &str) -> Cbor {
@@ -196,7 +228,11 @@ pub fn issue(
         ));
     }
     // Digest IDs: a random start below 2^30 and random steps of 1–98 (not sequential).
-    let mut digest_id: u64 = rand::random::<u64>() % (1 << 30);
+    let mut rng = Randomness {
+        seed: draft.test_only_salt_seed,
+        counter: 0,
+    };
+    let mut digest_id: u64 = rng.u64() % (1 << 30);
     let mut name_spaces = Vec::new();
     let mut value_digests = Vec::new();
     for (ns, elements) in &draft.claims {
@@ -206,13 +242,10 @@ pub fn issue(
         let mut items = Vec::new();
         let mut digests = Vec::new();
         for (name, value) in elements {
-            digest_id += 1 + rand::random::<u64>() % 98;
+            digest_id += 1 + rng.u64() % 98;
             let item = canonical(Cbor::Map(vec![
                 (text("digestID"), Cbor::Integer(digest_id.into())),
-                (
-                    text("random"),
-                    Cbor::Bytes(rand::random::<[u8; 16]>().to_vec()),
-                ),
+                (text("random"), Cbor::Bytes(rng.bytes16().to_vec())),
                 (text("elementIdentifier"), text(name)),
                 (text("elementValue"), to_cbor(name, value)?),
             ]))?;
