@@ -79,6 +79,8 @@ pub enum ErrorCode {
     NotFound,
     /// `storage`
     Storage,
+    /// `device_auth_unavailable`
+    DeviceAuthUnavailable,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -119,6 +121,7 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::KeyNotFound => ErrorCode::KeyNotFound,
             C::NotFound => ErrorCode::NotFound,
             C::Storage => ErrorCode::Storage,
+            C::DeviceAuthUnavailable => ErrorCode::DeviceAuthUnavailable,
         }
     }
 }

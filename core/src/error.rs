@@ -83,6 +83,9 @@ pub enum ErrorCode {
     NotFound,
     /// The database could not be read or written (I/O, disk full, locked, newer schema).
     Storage,
+    /// A presentation's holder (device) authentication could not be checked: no
+    /// session transcript or session MAC key was supplied.
+    DeviceAuthUnavailable,
 }
 
 impl ErrorCode {
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::KeyNotFound => "key_not_found",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Storage => "storage",
+            ErrorCode::DeviceAuthUnavailable => "device_auth_unavailable",
         }
     }
 }
@@ -350,6 +354,9 @@ pub enum Error {
     /// The database failed.
     #[error("wallet store: {0}")]
     Storage(String),
+    /// Device (holder) authentication of a presentation could not be checked.
+    #[error("device authentication not checked: {0}")]
+    DeviceAuthUnavailable(String),
 }
 
 impl Error {
@@ -392,6 +399,7 @@ impl Error {
             Error::KeyNotFound { .. } => ErrorCode::KeyNotFound,
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Storage(_) => ErrorCode::Storage,
+            Error::DeviceAuthUnavailable(_) => ErrorCode::DeviceAuthUnavailable,
         }
     }
 

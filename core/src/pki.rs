@@ -62,7 +62,36 @@ pub fn create_iaca(
     not_before: i64,
     not_after: i64,
 ) -> Result<(Certificate, SoftwareKey)> {
+    let key = SoftwareKey::generate(Alg::ES256)?;
     let mut params = base_params(country, common_name, not_before, not_after)?;
+    params.serial_number = Some(random_serial()?);
+    let cert = iaca_with(params, &key, issuer_alt_uri)?;
+    Ok((cert, key))
+}
+
+/// [`create_iaca`] for an existing P-256 key (e.g. a fixed test key). The serial number
+/// is derived from the key, subject and validity (SHA-256, 16 bytes, positive), so the
+/// same inputs give the same to-be-signed certificate; only the ECDSA signature
+/// differs between runs. For reproducible test material: production roots should use
+/// [`create_iaca`] (fresh key, random serial).
+pub fn create_iaca_with_key(
+    key: &SoftwareKey,
+    country: &str,
+    common_name: &str,
+    issuer_alt_uri: Option<&str>,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate> {
+    let mut params = base_params(country, common_name, not_before, not_after)?;
+    params.serial_number = Some(derived_serial(key, "IACA", common_name, not_before));
+    iaca_with(params, key, issuer_alt_uri)
+}
+
+fn iaca_with(
+    mut params: CertificateParams,
+    key: &SoftwareKey,
+    issuer_alt_uri: Option<&str>,
+) -> Result<Certificate> {
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     if let Some(uri) = issuer_alt_uri {
@@ -74,8 +103,7 @@ pub fn create_iaca(
             ));
     }
 
-    let key = SoftwareKey::generate(Alg::ES256)?;
-    let pair = rcgen_key(&key)?;
+    let pair = rcgen_key(key)?;
     let generated = params.self_signed(&pair).map_err(backend)?;
     let cert = Certificate::from_der(generated.der())?;
     if &cert.public_key()? != key.verifying_key() {
@@ -84,7 +112,7 @@ pub fn create_iaca(
         ));
     }
     cert.verify_issued_by(&cert)?;
-    Ok((cert, key))
+    Ok(cert)
 }
 
 /// Issue a Document Signer certificate under an IACA, with a new P-256 key.
@@ -112,7 +140,36 @@ pub fn issue_document_signer(
     not_before: i64,
     not_after: i64,
 ) -> Result<(Certificate, SoftwareKey)> {
+    let key = SoftwareKey::generate(Alg::ES256)?;
     let mut params = base_params(country, common_name, not_before, not_after)?;
+    params.serial_number = Some(random_serial()?);
+    let cert = document_signer_with(params, iaca_cert, iaca_key, &key)?;
+    Ok((cert, key))
+}
+
+/// [`issue_document_signer`] for an existing P-256 DS key (e.g. a fixed test key), with
+/// a serial number derived from the key, subject and validity as in
+/// [`create_iaca_with_key`]: the same inputs give the same to-be-signed certificate.
+pub fn issue_document_signer_with_key(
+    iaca_cert: &Certificate,
+    iaca_key: &SoftwareKey,
+    ds_key: &SoftwareKey,
+    country: &str,
+    common_name: &str,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate> {
+    let mut params = base_params(country, common_name, not_before, not_after)?;
+    params.serial_number = Some(derived_serial(ds_key, "DS", common_name, not_before));
+    document_signer_with(params, iaca_cert, iaca_key, ds_key)
+}
+
+fn document_signer_with(
+    mut params: CertificateParams,
+    iaca_cert: &Certificate,
+    iaca_key: &SoftwareKey,
+    key: &SoftwareKey,
+) -> Result<Certificate> {
     if !iaca_cert.is_ca() {
         return Err(Error::claim(
             "IACA certificate",
@@ -170,8 +227,7 @@ pub fn issue_document_signer(
     }
     let issuer = rcgen::Issuer::new(issuer_params, rcgen_key(iaca_key)?);
 
-    let key = SoftwareKey::generate(Alg::ES256)?;
-    let pair = rcgen_key(&key)?;
+    let pair = rcgen_key(key)?;
     let generated = params.signed_by(&pair, &issuer).map_err(backend)?;
     let cert = Certificate::from_der(generated.der())?;
     if &cert.public_key()? != key.verifying_key() {
@@ -180,7 +236,7 @@ pub fn issue_document_signer(
         ));
     }
     cert.verify_issued_by(iaca_cert)?;
-    Ok((cert, key))
+    Ok(cert)
 }
 
 /// Subject, validity and serial number, after checking the inputs.
@@ -215,7 +271,6 @@ fn base_params(
     let mut params = CertificateParams::default();
     params.not_before = time("not_before", not_before)?;
     params.not_after = time("not_after", not_after)?;
-    params.serial_number = Some(random_serial()?);
     let mut dn = DistinguishedName::new();
     let printable = country
         .try_into()
@@ -224,6 +279,23 @@ fn base_params(
     dn.push(DnType::CommonName, DnValue::Utf8String(common_name.into()));
     params.distinguished_name = dn;
     Ok(params)
+}
+
+/// A positive 16-byte serial number derived from the key, role, name and start of
+/// validity (reproducible certificates for test material).
+fn derived_serial(
+    key: &SoftwareKey,
+    role: &str,
+    common_name: &str,
+    not_before: i64,
+) -> SerialNumber {
+    let mut input = format!("govcred {role} serial\0{common_name}\0{not_before}\0").into_bytes();
+    input.extend_from_slice(&key.verifying_key().compressed_bytes());
+    let digest = crate::crypto::sha256(&input);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    SerialNumber::from_slice(&bytes)
 }
 
 /// A random positive 16-byte serial number (RFC 5280: at most 20 bytes, positive;

@@ -28,6 +28,7 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     leeway: i64,
     presentation: format::sd_jwt::VerifyOptions,
+    mdoc: format::mdoc::VerifyOptions,
 }
 
 impl Verifier {
@@ -38,6 +39,7 @@ impl Verifier {
             clock: Arc::new(SystemClock),
             leeway: DEFAULT_LEEWAY_SECS,
             presentation: Default::default(),
+            mdoc: Default::default(),
         }
     }
 
@@ -71,6 +73,19 @@ impl Verifier {
         self
     }
 
+    /// Check mdoc presentations (`DeviceResponse`, `Document`) against this session:
+    /// the device signature must be over DeviceAuthentication built with `transcript`.
+    pub fn with_session_transcript(mut self, transcript: format::mdoc::SessionTranscript) -> Self {
+        self.mdoc.session_transcript = Some(transcript);
+        self
+    }
+
+    /// Set the mdoc session expectations in full (transcript, `deviceMac` key).
+    pub fn with_mdoc_options(mut self, options: format::mdoc::VerifyOptions) -> Self {
+        self.mdoc = options;
+        self
+    }
+
     /// The trust material.
     pub fn trust(&self) -> &TrustStore {
         &self.trust
@@ -82,7 +97,9 @@ impl Verifier {
         match format::detect(input) {
             Format::JwtVc => self.verify_jwt_vc(std::str::from_utf8(input).unwrap_or_default()),
             Format::DiVc => self.verify_di_vc(input),
-            Format::Mdoc => format::mdoc::verify(input, &self.trust, now, self.leeway),
+            Format::Mdoc => {
+                format::mdoc::verify_with(input, &self.trust, now, self.leeway, &self.mdoc)
+            }
             Format::SdJwtVc => {
                 self.verify_sd_jwt_vc(std::str::from_utf8(input).unwrap_or_default())
             }
@@ -91,7 +108,7 @@ impl Verifier {
                 r.fail(
                     "format",
                     &Error::UnsupportedFormat(
-                        "expected a compact JWT VC (three base64url parts), an SD-JWT VC (parts separated by `~`), an mdoc IssuerSigned (CBOR or base64url) or a JSON credential with a Data Integrity `proof`".into(),
+                        "expected a compact JWT VC (three base64url parts), an SD-JWT VC (parts separated by `~`), an mdoc IssuerSigned, Document or DeviceResponse (CBOR or base64url) or a JSON credential with a Data Integrity `proof`".into(),
                     ),
                 );
                 r.finish()

@@ -48,6 +48,7 @@ fn draft(device: &SoftwareKey) -> MdocDraft {
         valid_until: NOW + 30 * 86_400,
         expected_update: None,
         status: Some((7, "https://issuer.example.gov.uk/t/1".into())),
+        test_only_salt_seed: None,
     }
 }
 

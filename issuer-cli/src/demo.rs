@@ -231,6 +231,7 @@ pub fn run(a: DemoArgs) -> CliResult {
             valid_until: now + 365 * 86_400,
             expected_update: None,
             status: None,
+            test_only_salt_seed: None,
         },
         &ds,
         &ds_key,

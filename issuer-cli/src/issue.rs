@@ -26,19 +26,27 @@ pub enum IssueCommand {
 
 #[derive(Args)]
 pub struct MdocArgs {
-    /// Directory with the Document Signer certificate and key (`ds.pem`, `ds.key`), as
-    /// written by `govcred iaca issue-ds`.
-    #[arg(long)]
-    ds: PathBuf,
+    /// The Document Signer's private key (JWK, `ds.key` from `govcred iaca issue-ds`).
+    #[arg(long, requires = "ds_cert", conflicts_with = "ds")]
+    ds_key: Option<PathBuf>,
+    /// The Document Signer certificate (PEM, `ds.pem`), carried in `x5chain`.
+    #[arg(long, requires = "ds_key", conflicts_with = "ds")]
+    ds_cert: Option<PathBuf>,
+    /// Shorthand: a directory with `ds.pem` and `ds.key`, as written by `govcred iaca issue-ds`.
+    #[arg(long, required_unless_present = "ds_key")]
+    ds: Option<PathBuf>,
     /// The doctype, e.g. `org.iso.18013.5.1.mDL`.
     #[arg(long)]
     doctype: String,
-    /// JSON `{namespace: {element: value}}`; `*_date` strings become full-dates, `portrait` is base64url.
+    /// JSON `{namespace: {element: value}}`. mDL elements are typed (`*_date`
+    /// `YYYY-MM-DD` → full-date, `portrait` base64 → bytes, `driving_privileges` an
+    /// array of maps); force any value with `{"full-date": …}`, `{"tdate": …}` or
+    /// `{"bytes": "<base64>"}`.
     #[arg(long)]
     claims: PathBuf,
-    /// The holder's device key (public JWK, P-256).
-    #[arg(long)]
-    device_key: PathBuf,
+    /// The holder's device key (JWK, P-256; only the public part is used).
+    #[arg(long = "holder-key", alias = "device-key")]
+    holder_key: PathBuf,
     /// End of validity, RFC 3339 (default: a year from now).
     #[arg(long)]
     valid_until: Option<String>,
@@ -279,13 +287,21 @@ pub fn run(cmd: IssueCommand) -> CliResult {
             );
         }
         IssueCommand::Mdoc(a) => {
-            let ds_pem = a.ds.join("ds.pem");
+            let (ds_pem, ds_key) = match (&a.ds, &a.ds_cert, &a.ds_key) {
+                (_, Some(cert), Some(key)) => (cert.clone(), key.clone()),
+                (Some(dir), _, _) => (dir.join("ds.pem"), dir.join("ds.key")),
+                _ => {
+                    return Err(CliError::input(
+                        "give --ds-key KEY --ds-cert CERT.pem (or --ds DIR)",
+                    ))
+                }
+            };
             let ds = govcred::x509::Certificate::from_pem(&files::read_text(&ds_pem)?)?
                 .into_iter()
                 .next()
                 .ok_or_else(|| CliError::input(format!("{}: no certificate", ds_pem.display())))?;
-            let key = files::read_signing_key(&a.ds.join("ds.key"))?;
-            let device = VerifyingKey::from_jwk(&files::read_jwk(&a.device_key)?.to_public())?;
+            let key = files::read_signing_key(&ds_key)?;
+            let device = VerifyingKey::from_jwk(&files::read_jwk(&a.holder_key)?.to_public())?;
             let claims = files::read_json(&a.claims)?
                 .as_object()
                 .cloned()
@@ -311,6 +327,7 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 valid_until: time_arg(&a.valid_until, "valid-until")?.unwrap_or(now + 365 * 86_400),
                 expected_update: None,
                 status,
+                test_only_salt_seed: None,
             };
             println!(
                 "{}",

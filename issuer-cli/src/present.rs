@@ -1,4 +1,5 @@
-//! `govcred present sd-jwt`: the holder's side of selective disclosure.
+//! `govcred present sd-jwt` and `govcred present mdoc`: the holder's side of selective
+//! disclosure.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +15,28 @@ use crate::{files, CliResult};
 pub enum PresentCommand {
     /// Present an SD-JWT VC with a chosen subset of claims and a Key Binding JWT.
     SdJwt(SdJwtPresentArgs),
+    /// Present an ISO 18013-5 mdoc: a device-signed DeviceResponse (CBOR on standard
+    /// output) disclosing only the chosen elements.
+    Mdoc(MdocPresentArgs),
+}
+
+#[derive(Args)]
+pub struct MdocPresentArgs {
+    /// The IssuerSigned as issued: base64url, hex or CBOR (`-` for standard input).
+    file: PathBuf,
+    /// The holder's private JWK (the device key the mdoc is bound to).
+    #[arg(long)]
+    holder_key: PathBuf,
+    /// An element to disclose as NAMESPACE/ELEMENT, e.g. `org.iso.18013.5.1/family_name`;
+    /// repeatable.
+    #[arg(long = "disclose", required = true)]
+    disclose: Vec<String>,
+    /// The SessionTranscript of this presentation (CBOR, or hex text).
+    #[arg(long)]
+    session_transcript: PathBuf,
+    /// Print the DeviceResponse as hex text instead of binary CBOR.
+    #[arg(long)]
+    hex: bool,
 }
 
 #[derive(Args)]
@@ -38,7 +61,10 @@ pub struct SdJwtPresentArgs {
 }
 
 pub fn run(cmd: PresentCommand) -> CliResult {
-    let PresentCommand::SdJwt(a) = cmd;
+    let a = match cmd {
+        PresentCommand::SdJwt(a) => a,
+        PresentCommand::Mdoc(a) => return present_mdoc(a),
+    };
     let text = files::read_text(&a.file)?;
     let sd = SdJwt::parse(text.trim())?;
     if a.list {
@@ -74,5 +100,30 @@ pub fn run(cmd: PresentCommand) -> CliResult {
         _ => None,
     };
     println!("{}", sd.present(&paths, binding)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn present_mdoc(a: MdocPresentArgs) -> CliResult {
+    use std::io::Write;
+    let issued = crate::verify::binary_or_text(files::read(&a.file)?);
+    let transcript = govcred::format::mdoc::SessionTranscript::from_cbor(
+        &crate::verify::binary_or_text(files::read(&a.session_transcript)?),
+    )?;
+    let holder = files::read_signing_key(&a.holder_key)?;
+    let disclose = a
+        .disclose
+        .iter()
+        .map(|p| govcred::format::mdoc::element_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let response = govcred::format::mdoc::present(&issued, &disclose, &transcript, &holder)?;
+    let mut out = std::io::stdout().lock();
+    let written = if a.hex {
+        writeln!(out, "{}", crate::verify::to_hex(&response))
+    } else {
+        out.write_all(&response)
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| crate::CliError::input(format!("writing the DeviceResponse: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }

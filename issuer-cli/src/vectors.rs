@@ -243,6 +243,7 @@ pub fn run(a: VectorsArgs) -> CliResult {
     )?;
     sd_jwt_vectors(&a.out.join("sd-jwt-vc"), &holder)?;
     crate::negative::write(&a.out.join("negative"))?;
+    mdoc_vectors(&a.out.join("mdoc"))?;
     println!("wrote the vectors to {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -464,5 +465,222 @@ fn sd_jwt_vectors(dir: &Path, holder_es: &SoftwareKey) -> Result<(), CliError> {
         &cases,
         &trust,
         json!({"trusted_jwks": ["keys/issuer-eddsa.public.jwk.json", "keys/issuer-es256.public.jwk.json"]}),
+    )
+}
+
+/// `COSE_Key` (EC2, P-256) CBOR for a P-256 key.
+fn cose_key(key: &SoftwareKey) -> Result<Vec<u8>, CliError> {
+    let jwk = key.public_jwk();
+    let coord = |c: &Option<String>| b64::decode(c.as_deref().unwrap_or_default(), "coordinate");
+    let mut out = vec![0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20];
+    out.extend(coord(&jwk.x)?);
+    out.extend([0x22, 0x58, 0x20]);
+    out.extend(coord(&jwk.y)?);
+    Ok(out)
+}
+
+/// `#6.24(bstr .cbor item)` for an item shorter than 65 536 bytes.
+fn tag24(item: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xd8, 0x18];
+    match item.len() {
+        n @ 0..=23 => out.push(0x40 | n as u8),
+        n @ 24..=255 => out.extend([0x58, n as u8]),
+        n => out.extend([0x59, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(item);
+    out
+}
+
+/// An ISO 18013-5 QR-engagement SessionTranscript `[DeviceEngagementBytes,
+/// EReaderKeyBytes, null]` with the given ephemeral keys.
+fn session_transcript(e_device: &SoftwareKey, e_reader: &SoftwareKey) -> Result<Vec<u8>, CliError> {
+    // DeviceEngagement {0: "1.0", 1: [1, EDeviceKeyBytes]}
+    let mut engagement = vec![0xa2, 0x00, 0x63, b'1', b'.', b'0', 0x01, 0x82, 0x01];
+    engagement.extend(tag24(&cose_key(e_device)?));
+    let mut t = vec![0x83];
+    t.extend(tag24(&engagement));
+    t.extend(tag24(&cose_key(e_reader)?));
+    t.push(0xf6);
+    Ok(t)
+}
+
+/// One published mdoc case.
+struct MdocCase {
+    name: &'static str,
+    file: &'static str,
+    at: i64,
+    iaca: &'static str,
+    transcript: Option<&'static str>,
+    description: &'static str,
+}
+
+/// `test-vectors/mdoc/`: an ISO 18013-5 mDL with fixed keys, seeded salts and fixed
+/// times: IACA and DS certificates, the IssuerSigned as GOV.UK delivers it (base64url),
+/// a SessionTranscript, a DeviceResponse disclosing three elements, and rejection cases.
+/// ECDSA signatures (certificates, issuerAuth, deviceSignature) differ between runs;
+/// everything else is reproduced byte for byte.
+fn mdoc_vectors(dir: &Path) -> Result<(), CliError> {
+    use govcred::format::mdoc::{self, MdocDraft, SessionTranscript};
+    use govcred::pki;
+    let iaca_key = seeded("mdoc IACA", Alg::ES256)?;
+    let ds_key = seeded("mdoc DS", Alg::ES256)?;
+    let rogue_key = seeded("mdoc rogue IACA", Alg::ES256)?;
+    let holder = seeded("mdoc holder device key", Alg::ES256)?;
+    let e_device = seeded("mdoc ephemeral device key", Alg::ES256)?;
+    let e_reader = seeded("mdoc ephemeral reader key", Alg::ES256)?;
+    for (name, k) in [
+        ("iaca", &iaca_key),
+        ("ds", &ds_key),
+        ("rogue-iaca", &rogue_key),
+        ("holder", &holder),
+        ("ephemeral-device", &e_device),
+        ("ephemeral-reader", &e_reader),
+    ] {
+        write_json(
+            &dir.join(format!("keys/{name}.private.jwk.json")),
+            &serde_json::to_value(k.to_private_jwk()?).unwrap_or_default(),
+        )?;
+    }
+    let iaca = pki::create_iaca_with_key(
+        &iaca_key,
+        "GB",
+        "govcred test vectors IACA",
+        Some("https://vectors.govcred.example"),
+        ISSUED_AT - 30 * DAY,
+        ISSUED_AT + 3000 * DAY,
+    )?;
+    let rogue = pki::create_iaca_with_key(
+        &rogue_key,
+        "GB",
+        "govcred test vectors IACA",
+        None,
+        ISSUED_AT - 30 * DAY,
+        ISSUED_AT + 3000 * DAY,
+    )?;
+    let ds = pki::issue_document_signer_with_key(
+        &iaca,
+        &iaca_key,
+        &ds_key,
+        "GB",
+        "govcred test vectors DS",
+        ISSUED_AT - DAY,
+        ISSUED_AT + 400 * DAY,
+    )?;
+    files::write(&dir.join("iaca.pem"), iaca.to_pem().as_bytes())?;
+    files::write(&dir.join("rogue-iaca.pem"), rogue.to_pem().as_bytes())?;
+    files::write(&dir.join("ds.pem"), ds.to_pem().as_bytes())?;
+
+    let claims = json!({
+        "org.iso.18013.5.1": {
+            "family_name": "Edwards", "given_name": "Sarah", "birth_date": "1985-10-18",
+            "issue_date": "2026-01-01", "expiry_date": "2036-01-01",
+            "issuing_country": "GB", "issuing_authority": "DVLA",
+            "document_number": "EDWAR851018S99AB", "age_over_18": true, "age_over_21": true,
+            "portrait": b64::encode([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0xff, 0xd9]),
+            "un_distinguishing_sign": "UK",
+            "driving_privileges": [
+                {"vehicle_category_code": "B", "issue_date": "2010-01-01", "expiry_date": "2036-01-01"}
+            ]
+        },
+        "org.iso.18013.5.1.GB": {"welsh_licence": false}
+    });
+    write_json(&dir.join("claims.json"), &claims)?;
+    let draft = MdocDraft {
+        doctype: "org.iso.18013.5.1.mDL".into(),
+        claims: claims.as_object().cloned().unwrap_or_default(),
+        device_key: holder.verifying_key().clone(),
+        valid_from: ISSUED_AT,
+        valid_until: ISSUED_AT + 365 * DAY,
+        expected_update: Some(ISSUED_AT + 330 * DAY),
+        status: None,
+        test_only_salt_seed: Some(sha256(b"govcred mdoc test vector salts")),
+    };
+    let issued = mdoc::issue(&draft, &ds, &ds_key, ISSUED_AT)?;
+    files::write(
+        &dir.join("issuer-signed.b64"),
+        b64::encode(&issued).as_bytes(),
+    )?;
+
+    let transcript_bytes = session_transcript(&e_device, &e_reader)?;
+    files::write(&dir.join("session-transcript.cbor"), &transcript_bytes)?;
+    let other = session_transcript(&e_device, &holder)?;
+    files::write(&dir.join("session-transcript-other.cbor"), &other)?;
+    let transcript = SessionTranscript::from_cbor(&transcript_bytes)?;
+    let disclose = [
+        ("org.iso.18013.5.1", "family_name"),
+        ("org.iso.18013.5.1", "age_over_18"),
+        ("org.iso.18013.5.1", "driving_privileges"),
+    ];
+    let response = mdoc::present(&issued, &disclose, &transcript, &holder)?;
+    files::write(&dir.join("device-response.cbor"), &response)?;
+    // "Edwards" → "Edwardz" inside the disclosed IssuerSignedItem.
+    let at = response
+        .windows(7)
+        .position(|w| w == b"Edwards")
+        .ok_or_else(|| CliError::input("vector: family_name not found"))?;
+    let mut tampered = response.clone();
+    tampered[at + 6] = b'z';
+    files::write(&dir.join("device-response-tampered-value.cbor"), &tampered)?;
+
+    let at = ISSUED_AT + DAY;
+    let cases = [
+        MdocCase { name: "issuer-signed", file: "issuer-signed.b64", at, iaca: "iaca.pem", transcript: None,
+            description: "the IssuerSigned as issued (base64url, GOV.UK's form), every element" },
+        MdocCase { name: "device-response", file: "device-response.cbor", at, iaca: "iaca.pem",
+            transcript: Some("session-transcript.cbor"),
+            description: "DeviceResponse disclosing family_name, age_over_18 and driving_privileges, deviceSignature over session-transcript.cbor" },
+        MdocCase { name: "device-response-no-transcript", file: "device-response.cbor", at, iaca: "iaca.pem",
+            transcript: None, description: "the DeviceResponse without a SessionTranscript: device authentication not checked" },
+        MdocCase { name: "device-response-other-transcript", file: "device-response.cbor", at, iaca: "iaca.pem",
+            transcript: Some("session-transcript-other.cbor"),
+            description: "the DeviceResponse checked against another session's transcript" },
+        MdocCase { name: "device-response-expired", file: "device-response.cbor", at: ISSUED_AT + 366 * DAY,
+            iaca: "iaca.pem", transcript: Some("session-transcript.cbor"), description: "checked a day after the MSO validUntil" },
+        MdocCase { name: "device-response-tampered-value", file: "device-response-tampered-value.cbor", at,
+            iaca: "iaca.pem", transcript: Some("session-transcript.cbor"),
+            description: "family_name changed after issuance (digest mismatch)" },
+        MdocCase { name: "device-response-wrong-iaca", file: "device-response.cbor", at, iaca: "rogue-iaca.pem",
+            transcript: Some("session-transcript.cbor"),
+            description: "verified against another IACA with the same name (DS chain does not verify)" },
+    ];
+    let mut manifest = Vec::new();
+    for c in &cases {
+        let mut trust = TrustStore::new();
+        trust.add_root_certificates_pem(&files::read_text(&dir.join(c.iaca))?)?;
+        let mut verifier = Verifier::new(trust).with_clock(Arc::new(FixedClock::new(c.at)));
+        if let Some(t) = c.transcript {
+            verifier = verifier.with_session_transcript(SessionTranscript::from_cbor(
+                &files::read(&dir.join(t))?,
+            )?);
+        }
+        let report = verifier.verify(&files::read(&dir.join(c.file))?);
+        write_json(
+            &dir.join(format!("expected/{}.report.json", c.name)),
+            &serde_json::to_value(&report).unwrap_or_default(),
+        )?;
+        manifest.push(json!({
+            "name": c.name,
+            "description": c.description,
+            "credential": c.file,
+            "verify_at": datetime::format(c.at),
+            "trusted_iacas": [c.iaca],
+            "session_transcript": c.transcript,
+            "expected_valid": report.valid,
+            "expected_outcome": report.outcome,
+            "expected_error_codes": report.errors.iter().map(|e| e.code).collect::<Vec<_>>(),
+            "expected_report": format!("expected/{}.report.json", c.name),
+            "reproducible": false,
+        }));
+    }
+    write_json(
+        &dir.join("manifest.json"),
+        &json!({
+            "generator": "govcred vectors --out test-vectors",
+            "issued_at": datetime::format(ISSUED_AT),
+            "doctype": "org.iso.18013.5.1.mDL",
+            "disclosed": disclose.iter().map(|(ns, e)| format!("{ns}/{e}")).collect::<Vec<_>>(),
+            "holder_key": "keys/holder.private.jwk.json",
+            "cases": manifest,
+        }),
     )
 }

@@ -37,6 +37,10 @@ pub struct VerifyArgs {
     /// Expected nonce of an SD-JWT presentation's Key Binding JWT (requires key binding).
     #[arg(long)]
     nonce: Option<String>,
+    /// The SessionTranscript of an mdoc presentation (CBOR, or hex text): the
+    /// DeviceResponse's device signature must be over it.
+    #[arg(long)]
+    session_transcript: Option<PathBuf>,
     /// Check validity at this time (RFC 3339) instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -76,6 +80,32 @@ pub fn trust_from(
     Ok(trust)
 }
 
+/// Hex text (an mdoc or a SessionTranscript written as hex) decoded to bytes; anything
+/// else unchanged (binary CBOR, base64url, JWTs, JSON).
+pub fn binary_or_text(input: Vec<u8>) -> Vec<u8> {
+    let decoded = std::str::from_utf8(&input).ok().and_then(|t| {
+        let t = t.trim();
+        if t.is_empty() || t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()
+    });
+    match decoded {
+        // Only CBOR arrays, maps and tags (0x80–0xdb) are taken as hex: base64url text made of hex
+        // digits alone would otherwise be misread.
+        Some(b) if matches!(b.first(), Some(0x80..=0xdb)) => b,
+        _ => input,
+    }
+}
+
+/// Lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Add trusted roots (PEM) and synced status lists to `trust` (after the keys that
 /// sign the lists).
 pub fn add_roots_and_status_lists(
@@ -98,7 +128,7 @@ pub fn add_roots_and_status_lists(
 }
 
 pub fn run(a: VerifyArgs) -> CliResult {
-    let input = files::read(&a.file)?;
+    let input = binary_or_text(files::read(&a.file)?);
     let mut trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
     add_roots_and_status_lists(&mut trust, &a.iacas, &a.status_lists, a.leeway)?;
     let mut verifier = Verifier::new(trust)
@@ -108,6 +138,12 @@ pub fn run(a: VerifyArgs) -> CliResult {
             nonce: a.nonce.clone(),
             ..Default::default()
         });
+    if let Some(p) = &a.session_transcript {
+        let t =
+            govcred::format::mdoc::SessionTranscript::from_cbor(&binary_or_text(files::read(p)?))
+                .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+        verifier = verifier.with_session_transcript(t);
+    }
     if let Some(at) = &a.at {
         let t = datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?;
         verifier = verifier.with_clock(Arc::new(FixedClock::new(t)));

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use govcred::format::mdoc::{self, SessionTranscript};
 use govcred::trust::TrustStore;
+use govcred::x509::Certificate;
 use govcred::{datetime, FixedClock, Verifier};
 use serde_json::Value;
 
@@ -22,7 +24,7 @@ fn read_json(p: &Path) -> Value {
     .unwrap()
 }
 
-const SETS: [(&str, usize); 2] = [("jwt-vc", 13), ("sd-jwt-vc", 9)];
+const SETS: [(&str, usize); 3] = [("jwt-vc", 13), ("sd-jwt-vc", 9), ("mdoc", 7)];
 
 fn check_dir(root: &Path) {
     for (set, min_cases) in SETS {
@@ -54,8 +56,20 @@ fn check_set(dir: &Path, min_cases: usize) {
                 )
                 .unwrap();
         }
+        for c in case["trusted_iacas"].as_array().into_iter().flatten() {
+            trust
+                .add_root_certificates_pem(
+                    &std::fs::read_to_string(dir.join(c.as_str().unwrap())).unwrap(),
+                )
+                .unwrap();
+        }
         let at = datetime::parse(case["verify_at"].as_str().unwrap(), "verify_at").unwrap();
         let mut verifier = Verifier::new(trust).with_clock(Arc::new(FixedClock::new(at)));
+        if let Some(t) = case["session_transcript"].as_str() {
+            verifier = verifier.with_session_transcript(
+                SessionTranscript::from_cbor(&std::fs::read(dir.join(t)).unwrap()).unwrap(),
+            );
+        }
         if let (Some(aud), Some(nonce)) = (
             case["expected_audience"].as_str(),
             case["expected_nonce"].as_str(),
@@ -140,6 +154,13 @@ fn compare_set(old: &Path, new: &Path) {
         let cred = case["credential"].as_str().unwrap();
         if case["reproducible"].as_bool().unwrap() {
             files.push(cred.to_string());
+        } else if cred.ends_with(".cbor") || cred.ends_with(".b64") {
+            // mdoc: everything but the ECDSA signatures.
+            assert_eq!(
+                mdoc_without_signatures(&std::fs::read(old.join(cred)).unwrap()),
+                mdoc_without_signatures(&std::fs::read(new.join(cred)).unwrap()),
+                "{cred}: items, MSO, headers and certificates (to be signed) are stable"
+            );
         } else {
             // ECDSA: same header and payload (and, for SD-JWT, disclosures).
             let a = std::fs::read_to_string(old.join(cred)).unwrap();
@@ -155,6 +176,24 @@ fn compare_set(old: &Path, new: &Path) {
             );
         }
     }
+    for entry in std::fs::read_dir(old).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".pem") {
+            assert_eq!(
+                pem_tbs(&old.join(&name)),
+                pem_tbs(&new.join(&name)),
+                "{name}: the to-be-signed certificate is stable"
+            );
+        } else if name.starts_with("session-transcript") {
+            assert_eq!(
+                std::fs::read(old.join(&name)).unwrap(),
+                std::fs::read(new.join(&name)).unwrap(),
+                "{name}"
+            );
+        } else if name == "claims.json" {
+            files.push(name);
+        }
+    }
     for f in files {
         // Text files: compare as text so a failure shows a readable difference.
         assert_eq!(
@@ -163,4 +202,57 @@ fn compare_set(old: &Path, new: &Path) {
             "{f} changed: run `cargo run -p govcred-cli -- vectors` and review the diff"
         );
     }
+}
+
+/// A DER certificate's `tbsCertificate` (the signed part).
+fn tbs(der: &[u8]) -> Vec<u8> {
+    fn header(b: &[u8]) -> (usize, usize) {
+        let l = b[1];
+        if l < 0x80 {
+            (2, usize::from(l))
+        } else {
+            let n = usize::from(l & 0x7f);
+            let len = b[2..2 + n]
+                .iter()
+                .fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+            (2 + n, len)
+        }
+    }
+    let (h, _) = header(der);
+    let inner = &der[h..];
+    let (h2, l2) = header(inner);
+    inner[..h2 + l2].to_vec()
+}
+
+fn pem_tbs(path: &Path) -> Vec<Vec<u8>> {
+    Certificate::from_pem(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .iter()
+        .map(|c| tbs(c.der()))
+        .collect()
+}
+
+/// The parts of an mdoc (IssuerSigned or DeviceResponse) that are not ECDSA signatures.
+fn mdoc_without_signatures(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let issuer_parts = |doc: &mdoc::IssuerSigned, out: &mut Vec<Vec<u8>>| {
+        for (ns, items) in &doc.name_spaces {
+            out.push(ns.as_bytes().to_vec());
+            out.extend(items.iter().map(|i| i.tagged_bytes.clone()));
+        }
+        out.push(doc.issuer_auth.protected.clone());
+        out.push(doc.issuer_auth.payload.clone());
+        out.extend(doc.issuer_auth.x5chain.iter().map(|c| tbs(c.der())));
+    };
+    let mut out = Vec::new();
+    if let Ok(dr) = mdoc::parse_device_response(bytes) {
+        out.push(dr.version.into_bytes());
+        for d in &dr.documents {
+            out.push(d.doc_type.as_bytes().to_vec());
+            out.push(d.device_signed.name_spaces_bytes.clone());
+            issuer_parts(&d.issuer_signed, &mut out);
+        }
+    } else {
+        issuer_parts(&mdoc::parse(bytes).unwrap(), &mut out);
+    }
+    out
 }

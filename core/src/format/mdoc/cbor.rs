@@ -183,6 +183,47 @@ fn find<'m, 'a>(
     Ok(found)
 }
 
+/// Append the head of a data item: major type `major` with argument `n`, in the
+/// shortest form (RFC 8949 §4.2.1). Used to splice received items into new structures
+/// without re-encoding them.
+pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, n: u64) {
+    let m = major << 5;
+    if n < 24 {
+        out.push(m | n as u8);
+    } else if let Ok(b) = u8::try_from(n) {
+        out.extend([m | 24, b]);
+    } else if let Ok(h) = u16::try_from(n) {
+        out.push(m | 25);
+        out.extend(h.to_be_bytes());
+    } else if let Ok(w) = u32::try_from(n) {
+        out.push(m | 26);
+        out.extend(w.to_be_bytes());
+    } else {
+        out.push(m | 27);
+        out.extend(n.to_be_bytes());
+    }
+}
+
+/// Append a text string.
+pub(crate) fn write_text(out: &mut Vec<u8>, s: &str) {
+    write_head(out, 3, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Append a byte string.
+pub(crate) fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    write_head(out, 2, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// `#6.24(bstr .cbor X)` around the encoded item `inner`.
+pub(crate) fn tag24(inner: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(inner.len() + 8);
+    write_head(&mut out, 6, 24);
+    write_bytes(&mut out, inner);
+    out
+}
+
 struct Reader<'a> {
     input: &'a [u8],
     pos: usize,

@@ -25,9 +25,12 @@ pub struct MdocDraft {
     pub doctype: String,
     /// Claims as JSON `{namespace: {element: value}}`. Strings `YYYY-MM-DD` under
     /// element names ending in `date` (`birth_date`, `expiry_date`, …, also inside
-    /// `driving_privileges`) become full-dates (tag 1004); a `portrait` string is
-    /// base64url and becomes a byte string; integers, booleans, arrays and objects map
-    /// to their CBOR forms.
+    /// `driving_privileges`) become full-dates (tag 1004); `portrait_capture_date` a
+    /// tdate (tag 0); `portrait`, `signature_usual_mark` and `biometric_template_*`
+    /// strings are base64 or base64url and become byte strings; any value can be forced
+    /// with `{"full-date": "YYYY-MM-DD"}`, `{"tdate": "RFC 3339"}` or
+    /// `{"bytes": "<base64>"}`; integers, booleans, arrays and other objects map to
+    /// their CBOR forms.
     pub claims: Map<String, Json>,
     /// The holder's device key (P-256), bound as `deviceKeyInfo.deviceKey`.
     pub device_key: VerifyingKey,
@@ -39,6 +42,38 @@ pub struct MdocDraft {
     pub expected_update: Option<i64>,
     /// Status list reference `(idx, uri)`, if any.
     pub status: Option<(usize, String)>,
+    /// Derive salts and digest IDs from this seed instead of the system RNG. Only for
+    /// reproducible test vectors: a production issuer must leave it `None`, or salts
+    /// become guessable and undisclosed elements can be brute-forced from their digests.
+    pub test_only_salt_seed: Option<[u8; 32]>,
+}
+
+/// Salts and digest IDs: the system RNG, or a seed (test vectors only).
+struct Randomness {
+    seed: Option<[u8; 32]>,
+    counter: u64,
+}
+
+impl Randomness {
+    fn bytes16(&mut self) -> [u8; 16] {
+        match self.seed {
+            None => rand::random::<[u8; 16]>(),
+            Some(seed) => {
+                self.counter += 1;
+                let mut input = seed.to_vec();
+                input.extend_from_slice(&self.counter.to_be_bytes());
+                let d = sha256(&input);
+                let mut out = [0u8; 16];
+                out.copy_from_slice(&d[..16]);
+                out
+            }
+        }
+    }
+
+    fn u64(&mut self) -> u64 {
+        let b = self.bytes16();
+        u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
 }
 
 fn text(s: &str) -> Cbor {
@@ -79,7 +114,49 @@ fn is_full_date(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-/// JSON claim value → CBOR, with the profile's date and portrait rules.
+/// Base64 (standard or URL-safe alphabet, padded or not) to bytes.
+fn any_base64(name: &str, s: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    let trimmed = s.trim().trim_end_matches('=');
+    if let Ok(b) = crate::b64::decode(trimmed, "mdoc byte string") {
+        return Ok(b);
+    }
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed)
+        .map_err(|_| Error::claim(name, "must be base64 or base64url text (a byte string)"))
+}
+
+/// mDL elements (ISO 18013-5 7.2.1) whose value is a byte string.
+fn is_bytes_element(name: &str) -> bool {
+    name == "portrait" || name == "signature_usual_mark" || name.starts_with("biometric_template_")
+}
+
+/// mDL elements whose value is a `tdate` (date-time).
+fn is_tdate_element(name: &str) -> bool {
+    name == "portrait_capture_date"
+}
+
+/// A value forced to a CBOR type: `{"full-date": "YYYY-MM-DD"}`, `{"tdate": "RFC 3339"}`
+/// or `{"bytes": "<base64>"}`.
+fn forced(name: &str, m: &Map<String, Json>) -> Result<Option<Cbor>> {
+    let (kind, value) = match m.iter().next() {
+        Some((k, Json::String(v))) if m.len() == 1 => (k.as_str(), v),
+        _ => return Ok(None),
+    };
+    Ok(Some(match kind {
+        "full-date" if is_full_date(value) => Cbor::Tag(1004, Box::new(text(value))),
+        "full-date" => return Err(Error::claim(name, "a full-date must be YYYY-MM-DD")),
+        "tdate" => tdate(datetime::parse(value, "tdate")?),
+        "bytes" => Cbor::Bytes(any_base64(name, value)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// JSON claim value → CBOR: `{"full-date"|"tdate"|"bytes": text}` force a type; for
+/// the mDL elements, `*date` strings `YYYY-MM-DD` become full-dates (tag 1004, also
+/// inside `driving_privileges`), `portrait_capture_date` a tdate (tag 0),
+/// `portrait` / `signature_usual_mark` / `biometric_template_*` (base64 or base64url)
+/// byte strings.
 fn to_cbor(name: &str, v: &Json) -> Result<Cbor> {
     Ok(match v {
         Json::Null => Cbor::Null,
@@ -90,8 +167,9 @@ fn to_cbor(name: &str, v: &Json) -> Result<Cbor> {
             (_, _, Some(f)) => Cbor::Float(f),
             _ => return Err(Error::claim(name, "number out of range")),
         },
-        Json::String(s) if name == "portrait" => {
-            Cbor::Bytes(crate::b64::decode(s, "portrait (base64url)")?)
+        Json::String(s) if is_bytes_element(name) => Cbor::Bytes(any_base64(name, s)?),
+        Json::String(s) if is_tdate_element(name) && !is_full_date(s) => {
+            tdate(datetime::parse(s, "portrait_capture_date")?)
         }
         Json::String(s) if name.ends_with("date") && is_full_date(s) => {
             Cbor::Tag(1004, Box::new(text(s)))
@@ -103,11 +181,14 @@ fn to_cbor(name: &str, v: &Json) -> Result<Cbor> {
                 .map(|i| to_cbor(name, i))
                 .collect::<Result<_>>()?,
         ),
-        Json::Object(m) => Cbor::Map(
-            m.iter()
-                .map(|(k, v)| Ok((text(k), to_cbor(k, v)?)))
-                .collect::<Result<_>>()?,
-        ),
+        Json::Object(m) => match forced(name, m)? {
+            Some(v) => v,
+            None => Cbor::Map(
+                m.iter()
+                    .map(|(k, v)| Ok((text(k), to_cbor(k, v)?)))
+                    .collect::<Result<_>>()?,
+            ),
+        },
     })
 }
 
@@ -147,7 +228,11 @@ pub fn issue(
         ));
     }
     // Digest IDs: a random start below 2^30 and random steps of 1–98 (not sequential).
-    let mut digest_id: u64 = rand::random::<u64>() % (1 << 30);
+    let mut rng = Randomness {
+        seed: draft.test_only_salt_seed,
+        counter: 0,
+    };
+    let mut digest_id: u64 = rng.u64() % (1 << 30);
     let mut name_spaces = Vec::new();
     let mut value_digests = Vec::new();
     for (ns, elements) in &draft.claims {
@@ -157,13 +242,10 @@ pub fn issue(
         let mut items = Vec::new();
         let mut digests = Vec::new();
         for (name, value) in elements {
-            digest_id += 1 + rand::random::<u64>() % 98;
+            digest_id += 1 + rng.u64() % 98;
             let item = canonical(Cbor::Map(vec![
                 (text("digestID"), Cbor::Integer(digest_id.into())),
-                (
-                    text("random"),
-                    Cbor::Bytes(rand::random::<[u8; 16]>().to_vec()),
-                ),
+                (text("random"), Cbor::Bytes(rng.bytes16().to_vec())),
                 (text("elementIdentifier"), text(name)),
                 (text("elementValue"), to_cbor(name, value)?),
             ]))?;

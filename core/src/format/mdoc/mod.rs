@@ -20,12 +20,17 @@
 //! and tdates (tag 0) as strings, byte strings (the portrait) as base64url.
 
 mod cbor;
+mod device;
 mod issue;
 mod mso;
 
 use std::borrow::Cow;
 
 use cbor::{get_int, get_text, Item, Value};
+pub use device::{
+    device_authentication_bytes, element_path, parse_device_response, parse_document, present,
+    DeviceAuth, DeviceResponse, DeviceSigned, Document, MacKey, SessionTranscript, VerifyOptions,
+};
 pub use issue::{issue, MdocDraft};
 pub use mso::MobileSecurityObject;
 
@@ -152,7 +157,10 @@ fn input_bytes(input: &[u8]) -> Result<Cow<'_, [u8]>> {
 /// [`Error::TooLarge`].
 pub fn parse(input: &[u8]) -> Result<IssuerSigned> {
     let bytes = input_bytes(input)?;
-    let top = cbor::decode(&bytes, WHAT)?;
+    parse_issuer_signed(&cbor::decode(&bytes, WHAT)?)
+}
+
+pub(crate) fn parse_issuer_signed(top: &Item<'_>) -> Result<IssuerSigned> {
     let top = top
         .as_map()
         .ok_or_else(|| bad("IssuerSigned must be a map"))?;
@@ -527,29 +535,187 @@ fn check_digests(doc: &IssuerSigned, mso: &MobileSecurityObject) -> Result<usize
 }
 
 /// Verify an mdoc `IssuerSigned` (CBOR bytes or unpadded base64url text) at `now`
-/// (Unix seconds) with `leeway` seconds of clock skew.
+/// (Unix seconds) with `leeway` seconds of clock skew. Same as [`verify_with`] without
+/// session information (a `Document` or `DeviceResponse` then reports its device
+/// authentication as not checked).
+pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> VerificationReport {
+    verify_with(input, trust, now, leeway, &VerifyOptions::default())
+}
+
+/// What an input turned out to be.
+enum Parsed {
+    IssuerSigned(IssuerSigned),
+    Documents(Vec<Document>),
+}
+
+fn parse_any(input: &[u8]) -> Result<(Parsed, String)> {
+    let bytes = input_bytes(input)?;
+    let top = cbor::decode(&bytes, WHAT)?;
+    let map = top
+        .as_map()
+        .ok_or_else(|| bad("an mdoc must be a CBOR map"))?;
+    if get_text(map, "documents", WHAT)?.is_some() || get_text(map, "version", WHAT)?.is_some() {
+        let response = device::device_response_from(&top)?;
+        if response.status != 0 {
+            return Err(Error::claim(
+                "DeviceResponse.status",
+                format!(
+                    "the holder answered with status {} ({}) instead of documents",
+                    response.status,
+                    match response.status {
+                        10 => "general error",
+                        11 => "CBOR decoding error",
+                        12 => "CBOR validation error",
+                        _ => "unknown status",
+                    }
+                ),
+            ));
+        }
+        if response.documents.is_empty() {
+            return Err(bad("the DeviceResponse has no documents"));
+        }
+        let n = response.documents.len();
+        return Ok((
+            Parsed::Documents(response.documents),
+            format!(
+                "ISO 18013-5 DeviceResponse {}: {n} document(s)",
+                response.version
+            ),
+        ));
+    }
+    if get_text(map, "docType", WHAT)?.is_some() {
+        return Ok((
+            Parsed::Documents(vec![device::document_from(&top)?]),
+            "ISO 18013-5 Document".into(),
+        ));
+    }
+    Ok((
+        Parsed::IssuerSigned(parse_issuer_signed(&top)?),
+        String::new(),
+    ))
+}
+
+/// Verify an mdoc at `now` (Unix seconds) with `leeway` seconds of clock skew: an
+/// `IssuerSigned` (as issued), a `Document` or a `DeviceResponse` (presentations), as
+/// CBOR bytes or unpadded base64url text.
 ///
 /// Checks, in order: `format`, `issuer_key` (DS certificate trusted, see the module
-/// documentation), `signature` (issuerAuth), `data_model` (the MSO), `digests`,
-/// `validity_period` (MSO `validityInfo`) and, when the MSO has a status list
-/// reference, `status`. Claims are filled only when the signature and all digests
-/// verify.
-pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> VerificationReport {
+/// documentation), `signature` (issuerAuth), `data_model` (the MSO), for presentations
+/// `doctype` (Document docType = MSO docType), `digests`, `validity_period` (MSO
+/// `validityInfo`), for presentations `device_auth` (deviceSignature with the MSO
+/// device key over DeviceAuthentication built from `options.session_transcript`;
+/// not checked without a transcript; a deviceMac needs `options.device_mac_key`) and,
+/// when the MSO has a status list reference, `status`. Claims (the disclosed
+/// issuer-signed elements, by namespace) are filled only when the signature and all
+/// digests verify. A DeviceResponse with several documents is reported on its first
+/// one, with a not-checked `documents` check; use [`verify_documents`] for all.
+pub fn verify_with(
+    input: &[u8],
+    trust: &TrustStore,
+    now: i64,
+    leeway: i64,
+    options: &VerifyOptions,
+) -> VerificationReport {
+    let mut reports = verify_all(input, trust, now, leeway, options);
+    let first = reports.remove(0);
+    if reports.is_empty() {
+        return first;
+    }
+    let mut first = first;
+    first.skipped(
+        "documents",
+        format!(
+            "the DeviceResponse holds {} more document(s) that this report does not cover (use verify_documents)",
+            reports.len()
+        ),
+    );
+    first.finish()
+}
+
+/// Verify every document of a `DeviceResponse` (or the one `Document` /
+/// `IssuerSigned`): one report per document, as [`verify_with`] makes them.
+pub fn verify_documents(
+    input: &[u8],
+    trust: &TrustStore,
+    now: i64,
+    leeway: i64,
+    options: &VerifyOptions,
+) -> Vec<VerificationReport> {
+    verify_all(input, trust, now, leeway, options)
+}
+
+fn verify_all(
+    input: &[u8],
+    trust: &TrustStore,
+    now: i64,
+    leeway: i64,
+    options: &VerifyOptions,
+) -> Vec<VerificationReport> {
     let mut report = VerificationReport::new(Format::Mdoc, now);
-    let Some(doc) = report.parsed(parse(input)) else {
-        return report.finish();
+    let Some((parsed, what)) = report.parsed(parse_any(input)) else {
+        return vec![report.finish()];
     };
+    match parsed {
+        Parsed::IssuerSigned(doc) => {
+            vec![verify_one(
+                report,
+                &doc,
+                None,
+                trust,
+                now,
+                leeway,
+                options,
+                "ISO 18013-5 IssuerSigned",
+            )]
+        }
+        Parsed::Documents(docs) => docs
+            .iter()
+            .map(|d| {
+                verify_one(
+                    VerificationReport::new(Format::Mdoc, now),
+                    &d.issuer_signed,
+                    Some(d),
+                    trust,
+                    now,
+                    leeway,
+                    options,
+                    &what,
+                )
+            })
+            .collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify_one(
+    mut report: VerificationReport,
+    doc: &IssuerSigned,
+    document: Option<&Document>,
+    trust: &TrustStore,
+    now: i64,
+    leeway: i64,
+    options: &VerifyOptions,
+    what: &str,
+) -> VerificationReport {
     report.pass(
         "format",
         format!(
-            "ISO 18013-5 IssuerSigned: {} namespace(s), {} item(s)",
+            "{what}: {} namespace(s), {} issuer-signed item(s)",
             doc.name_spaces.len(),
             doc.name_spaces.iter().map(|(_, i)| i.len()).sum::<usize>()
         ),
     );
+    let presentation_checks: &[&str] = if document.is_some() {
+        &["doctype", "digests", "validity_period", "device_auth"]
+    } else {
+        &["digests", "validity_period"]
+    };
     let auth = &doc.issuer_auth;
     let ds = auth.ds_certificate();
     report.issuer = Some(ds.subject());
+    if let Some(d) = document {
+        report.types = vec![d.doc_type.clone()];
+    }
 
     let trusted = check_ds_trust(&auth.x5chain, trust, now, leeway);
     report.record("issuer_key", &trusted, Clone::clone);
@@ -562,7 +728,8 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
         )
     });
     if signature.is_err() {
-        for name in ["data_model", "digests", "validity_period"] {
+        report.skipped("data_model", "the issuerAuth signature did not verify");
+        for name in presentation_checks {
             report.skipped(name, "the issuerAuth signature did not verify");
         }
         return report.finish();
@@ -573,7 +740,7 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
         format!("Mobile Security Object 1.0 for docType {}", m.doc_type)
     });
     let Ok(mso) = mso else {
-        for name in ["digests", "validity_period"] {
+        for name in presentation_checks {
             report.skipped(name, "the Mobile Security Object could not be read");
         }
         return report.finish();
@@ -582,7 +749,25 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
     report.valid_from = Some(crate::datetime::format(mso.valid_from));
     report.valid_until = Some(crate::datetime::format(mso.valid_until));
 
-    let digests = check_digests(&doc, &mso);
+    if let Some(d) = document {
+        if d.doc_type == mso.doc_type {
+            report.pass(
+                "doctype",
+                format!("Document docType {} is the one the MSO signs", d.doc_type),
+            );
+        } else {
+            report.fail(
+                "doctype",
+                &Error::TypeMismatch {
+                    header: "Document docType",
+                    found: format!("{:?} (the MSO signs {:?})", d.doc_type, mso.doc_type),
+                    expected: "the docType signed in the Mobile Security Object",
+                },
+            );
+        }
+    }
+
+    let digests = check_digests(doc, &mso);
     report.record("digests", &digests, |n| {
         format!("all {n} item digest(s) match the MSO (SHA-256)")
     });
@@ -590,6 +775,14 @@ pub fn verify(input: &[u8], trust: &TrustStore, now: i64, leeway: i64) -> Verifi
     let window =
         crate::vc::check_window([mso.signed, mso.valid_from], [mso.valid_until], now, leeway);
     report.record("validity_period", &window, Clone::clone);
+
+    if let Some(d) = document {
+        match d.verify_device_auth(&mso, options) {
+            Ok(detail) => report.pass("device_auth", detail),
+            Err(e @ Error::DeviceAuthUnavailable(_)) => report.not_checked("device_auth", &e),
+            Err(e) => report.fail("device_auth", &e),
+        }
+    }
 
     if digests.is_ok() {
         report.claims = crate::report::Claims::from_value(&doc.claims_json());
