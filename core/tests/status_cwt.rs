@@ -280,6 +280,7 @@ fn mdoc_status_reference_checks_against_a_cwt_list() {
         valid_until: NOW + 30 * 86_400,
         expected_update: None,
         status: Some((idx, URI.into())),
+        test_only_salt_seed: None,
     };
     let revoked = mdoc::issue(&draft(3), &ds, &ds_key, NOW).unwrap();
     let valid = mdoc::issue(&draft(4), &ds, &ds_key, NOW).unwrap();

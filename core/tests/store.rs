@@ -99,6 +99,7 @@ fn mdl(expected_update: Option<i64>) -> Vec<u8> {
         valid_until: NOW + 90 * DAY,
         expected_update,
         status: Some((7, "https://dvla.example.gov.uk/t/1".into())),
+        test_only_salt_seed: None,
     };
     mdoc::issue(&draft, &ds, &ds_key, NOW - DAY).unwrap()
 }
