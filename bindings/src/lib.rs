@@ -65,6 +65,16 @@ pub enum ErrorCode {
     SignerFailed,
     /// `crypto_backend`
     CryptoBackend,
+    /// `trust_bundle_expired`
+    TrustBundleExpired,
+    /// `session_decryption_failed`
+    SessionDecryptionFailed,
+    /// `session_state`
+    SessionState,
+    /// `audience_mismatch`
+    AudienceMismatch,
+    /// `no_matching_credential`
+    NoMatchingCredential,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -98,6 +108,11 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::StatusListStale => ErrorCode::StatusListStale,
             C::SignerFailed => ErrorCode::SignerFailed,
             C::CryptoBackend => ErrorCode::CryptoBackend,
+            C::TrustBundleExpired => ErrorCode::TrustBundleExpired,
+            C::SessionDecryptionFailed => ErrorCode::SessionDecryptionFailed,
+            C::SessionState => ErrorCode::SessionState,
+            C::AudienceMismatch => ErrorCode::AudienceMismatch,
+            C::NoMatchingCredential => ErrorCode::NoMatchingCredential,
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod platform;
 pub mod report;
 pub mod status;
 pub mod trust;
+pub mod trust_bundle;
 pub mod vc;
 pub mod verifier;
 pub mod x509;
