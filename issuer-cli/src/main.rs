@@ -11,6 +11,7 @@ mod issue;
 mod keys;
 mod present;
 mod status;
+mod trust;
 mod vectors;
 mod verify;
 
@@ -81,6 +82,9 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
+    /// Trust bundles for offline verifiers: build (sign) and show.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
+        Command::Trust(c) => trust::run(c),
     };
     match result {
         Ok(code) => code,

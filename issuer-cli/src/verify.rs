@@ -46,6 +46,13 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// A signed trust bundle (`govcred trust build`) to verify against, offline; the
+    /// other trust flags add to it.
+    #[arg(long = "trust", value_name = "BUNDLE")]
+    trust_bundle: Option<PathBuf>,
+    /// The pinned public key (JWK) of the trust bundle's signer (repeatable).
+    #[arg(long = "trust-key", value_name = "PUB.jwk")]
+    trust_keys: Vec<PathBuf>,
 }
 
 /// Build a trust store from command-line files.
@@ -55,6 +62,17 @@ pub fn trust_from(
     contexts: &[String],
 ) -> Result<TrustStore, CliError> {
     let mut trust = TrustStore::new();
+    extend_trust(&mut trust, jwks, did_docs, contexts)?;
+    Ok(trust)
+}
+
+/// Add command-line trust files to `trust`.
+fn extend_trust(
+    trust: &mut TrustStore,
+    jwks: &[PathBuf],
+    did_docs: &[PathBuf],
+    contexts: &[String],
+) -> Result<(), CliError> {
     for p in jwks {
         let jwk = files::read_jwk(p)?;
         trust
@@ -73,12 +91,30 @@ pub fn trust_from(
             .ok_or_else(|| CliError::input(format!("--context {c:?}: expected URL=FILE")))?;
         trust.add_context(url, files::read_text(std::path::Path::new(file))?);
     }
-    Ok(trust)
+    Ok(())
 }
 
 pub fn run(a: VerifyArgs) -> CliResult {
     let input = files::read(&a.file)?;
-    let mut trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
+    let at = match &a.at {
+        Some(at) => Some(datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?),
+        None => None,
+    };
+    let mut bundle = match &a.trust_bundle {
+        Some(path) => Some(crate::trust::load(
+            path,
+            &a.trust_keys,
+            at.unwrap_or_else(|| govcred::Clock::now(&govcred::SystemClock)),
+            a.leeway,
+        )?),
+        None => None,
+    };
+    // A bundle's trust, extended by the trust flags.
+    let mut trust = bundle
+        .as_mut()
+        .map(|b| std::mem::take(&mut b.trust))
+        .unwrap_or_default();
+    extend_trust(&mut trust, &a.jwks, &a.did_docs, &a.contexts)?;
     for p in &a.iacas {
         trust
             .add_root_certificates_pem(&files::read_text(p)?)
@@ -89,15 +125,21 @@ pub fn run(a: VerifyArgs) -> CliResult {
             .add_status_list(&files::read_text(p)?, a.leeway)
             .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
     }
-    let mut verifier = Verifier::new(trust)
-        .with_leeway(a.leeway)
-        .with_presentation_options(govcred::format::sd_jwt::VerifyOptions {
+    let base = match bundle {
+        Some(mut b) => {
+            b.trust = trust;
+            Verifier::from_bundle(b)
+        }
+        None => Verifier::new(trust),
+    };
+    let mut verifier = base.with_leeway(a.leeway).with_presentation_options(
+        govcred::format::sd_jwt::VerifyOptions {
             audience: a.aud.clone(),
             nonce: a.nonce.clone(),
             ..Default::default()
-        });
-    if let Some(at) = &a.at {
-        let t = datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?;
+        },
+    );
+    if let Some(t) = at {
         verifier = verifier.with_clock(Arc::new(FixedClock::new(t)));
     }
     let report = verifier.verify(&input);
