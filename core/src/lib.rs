@@ -43,6 +43,7 @@ pub mod format;
 pub mod jose;
 pub mod pki;
 pub mod platform;
+pub mod proximity;
 pub mod report;
 pub mod status;
 pub mod trust;
