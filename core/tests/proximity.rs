@@ -229,7 +229,10 @@ fn rcgen_pair(key: &govcred::crypto::SoftwareKey) -> rcgen::KeyPair {
 
 /// A reader PKI: a root CA and a reader certificate with the mdlReaderAuth EKU
 /// (critical), as GOV.UK profile §6.5 describes (P-256 here).
-fn reader_pki(now: i64, root_name: &str) -> (govcred::crypto::SoftwareKey, Vec<Certificate>, Certificate) {
+fn reader_pki(
+    now: i64,
+    root_name: &str,
+) -> (govcred::crypto::SoftwareKey, Vec<Certificate>, Certificate) {
     use govcred::crypto::{Alg, SoftwareKey};
     use rcgen::{BasicConstraints, CertificateParams, CustomExtension, IsCa, KeyUsagePurpose};
     let nb = time::OffsetDateTime::from_unix_timestamp(now - 3600).unwrap();
@@ -291,13 +294,16 @@ fn in_memory_session_with_reader_auth_replay_and_tamper() {
     let mut stranger = Holder::new(BleOptions::peripheral_server([9; 16])).unwrap();
     assert_eq!(
         stranger
-            .receive(&est, &[root.clone()], now, 0)
+            .receive(&est, std::slice::from_ref(&root), now, 0)
             .unwrap_err()
             .code(),
         ErrorCode::SessionDecryptionFailed
     );
 
-    let HolderEvent::Request(got) = holder.receive(&est, &[root.clone()], now, 0).unwrap() else {
+    let HolderEvent::Request(got) = holder
+        .receive(&est, std::slice::from_ref(&root), now, 0)
+        .unwrap()
+    else {
         panic!()
     };
     let who = got.readers[0].clone().unwrap().unwrap();
@@ -334,13 +340,16 @@ fn in_memory_session_with_reader_auth_replay_and_tamper() {
     // Replaying the reader's first message to the holder is refused too.
     assert_eq!(
         holder
-            .receive(&est, &[root.clone()], now, 0)
+            .receive(&est, std::slice::from_ref(&root), now, 0)
             .unwrap_err()
             .code(),
         ErrorCode::SessionDecryptionFailed,
         "a replayed SessionEstablishment"
     );
-    let HolderEvent::Request(got2) = holder.receive(&msg2, &[root.clone()], now, 0).unwrap() else {
+    let HolderEvent::Request(got2) = holder
+        .receive(&msg2, std::slice::from_ref(&root), now, 0)
+        .unwrap()
+    else {
         panic!()
     };
     assert!(got2.readers[0].is_none());

@@ -158,7 +158,7 @@ pub(crate) fn map_entries<'v>(v: &'v Value, what: &'static str) -> Result<&'v [(
     }
 }
 
-pub(crate) fn get_int<'v>(m: &'v [(Value, Value)], key: i64) -> Option<&'v Value> {
+pub(crate) fn get_int(m: &[(Value, Value)], key: i64) -> Option<&Value> {
     m.iter()
         .find(|(k, _)| matches!(k, Value::Integer(i) if i128::from(*i) == key as i128))
         .map(|(_, v)| v)
