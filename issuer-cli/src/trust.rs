@@ -152,7 +152,7 @@ pub fn pinned_keys(paths: &[PathBuf]) -> Result<Vec<VerifyingKey>, CliError> {
 
 /// Verify and load a bundle file at `now`.
 pub fn load(
-    path: &PathBuf,
+    path: &std::path::Path,
     pinned: &[PathBuf],
     now: i64,
     leeway: i64,
