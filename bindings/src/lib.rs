@@ -81,6 +81,16 @@ pub enum ErrorCode {
     Storage,
     /// `device_auth_unavailable`
     DeviceAuthUnavailable,
+    /// `trust_bundle_expired`
+    TrustBundleExpired,
+    /// `session_decryption_failed`
+    SessionDecryptionFailed,
+    /// `session_state`
+    SessionState,
+    /// `audience_mismatch`
+    AudienceMismatch,
+    /// `no_matching_credential`
+    NoMatchingCredential,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -122,6 +132,11 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::NotFound => ErrorCode::NotFound,
             C::Storage => ErrorCode::Storage,
             C::DeviceAuthUnavailable => ErrorCode::DeviceAuthUnavailable,
+            C::TrustBundleExpired => ErrorCode::TrustBundleExpired,
+            C::SessionDecryptionFailed => ErrorCode::SessionDecryptionFailed,
+            C::SessionState => ErrorCode::SessionState,
+            C::AudienceMismatch => ErrorCode::AudienceMismatch,
+            C::NoMatchingCredential => ErrorCode::NoMatchingCredential,
         }
     }
 }

@@ -86,6 +86,19 @@ pub enum ErrorCode {
     /// A presentation's holder (device) authentication could not be checked: no
     /// session transcript or session MAC key was supplied.
     DeviceAuthUnavailable,
+    /// A trust bundle is past its `exp`: sync a new one.
+    TrustBundleExpired,
+    /// An ISO 18013-5 SessionData message did not decrypt: wrong session key, altered
+    /// ciphertext, or a replayed / out-of-order message (its counter is not the next).
+    SessionDecryptionFailed,
+    /// A proximity or OpenID4VP session message arrived in a state that does not
+    /// accept it (e.g. a request after termination).
+    SessionState,
+    /// The `aud` of a presentation is not this verifier.
+    AudienceMismatch,
+    /// No stored credential can satisfy a presentation request (a query asks for a
+    /// credential type or claim the wallet does not hold).
+    NoMatchingCredential,
 }
 
 impl ErrorCode {
@@ -127,6 +140,11 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Storage => "storage",
             ErrorCode::DeviceAuthUnavailable => "device_auth_unavailable",
+            ErrorCode::TrustBundleExpired => "trust_bundle_expired",
+            ErrorCode::SessionDecryptionFailed => "session_decryption_failed",
+            ErrorCode::SessionState => "session_state",
+            ErrorCode::AudienceMismatch => "audience_mismatch",
+            ErrorCode::NoMatchingCredential => "no_matching_credential",
         }
     }
 }
@@ -357,6 +375,38 @@ pub enum Error {
     /// Device (holder) authentication of a presentation could not be checked.
     #[error("device authentication not checked: {0}")]
     DeviceAuthUnavailable(String),
+    /// Trust bundle expired.
+    #[error(
+        "the trust bundle expired at {until} (checked at {at}): sync a new bundle while online"
+    )]
+    TrustBundleExpired {
+        /// The bundle's `exp` (RFC 3339).
+        until: String,
+        /// Time of the check (RFC 3339).
+        at: String,
+    },
+    /// SessionData decryption failed.
+    #[error("session message {counter} does not decrypt with the {key} session key: wrong key, altered ciphertext, or a replayed or out-of-order message")]
+    SessionDecryptionFailed {
+        /// Which key (`SKReader` or `SKDevice`).
+        key: &'static str,
+        /// The message counter expected.
+        counter: u32,
+    },
+    /// Message not acceptable in the current session state.
+    #[error("session state: {0}")]
+    SessionState(String),
+    /// Audience mismatch.
+    #[error("the presentation is for {found:?}, not for this verifier ({expected:?})")]
+    AudienceMismatch {
+        /// The audience found.
+        found: String,
+        /// The audience expected.
+        expected: String,
+    },
+    /// Nothing in the wallet satisfies a query.
+    #[error("no stored credential satisfies {0}")]
+    NoMatchingCredential(String),
 }
 
 impl Error {
@@ -400,6 +450,11 @@ impl Error {
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Storage(_) => ErrorCode::Storage,
             Error::DeviceAuthUnavailable(_) => ErrorCode::DeviceAuthUnavailable,
+            Error::TrustBundleExpired { .. } => ErrorCode::TrustBundleExpired,
+            Error::SessionDecryptionFailed { .. } => ErrorCode::SessionDecryptionFailed,
+            Error::SessionState(_) => ErrorCode::SessionState,
+            Error::AudienceMismatch { .. } => ErrorCode::AudienceMismatch,
+            Error::NoMatchingCredential(_) => ErrorCode::NoMatchingCredential,
         }
     }
 

@@ -42,13 +42,16 @@ pub mod error;
 pub mod format;
 pub mod jose;
 pub mod json;
+pub mod oid4vp;
 pub mod pki;
 pub mod platform;
+pub mod proximity;
 pub mod report;
 pub mod status;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod trust;
+pub mod trust_bundle;
 pub mod vc;
 pub mod verifier;
 pub mod x509;

@@ -117,6 +117,17 @@ pub struct StatusReport {
     pub stale: bool,
 }
 
+/// The trust bundle a verification used, and how old it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustBundleReport {
+    /// When the bundle was made (RFC 3339).
+    pub issued_at: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+    /// Its age at the check, in seconds.
+    pub age_secs: i64,
+}
+
 /// A credential subject's claims, kept as the issuer's JSON text: nothing is
 /// re-encoded (member order and number forms survive) and a verifier that only shows
 /// or forwards them pays no tree-building cost. [`Claims::to_value`] gives a tree.
@@ -201,6 +212,9 @@ pub struct VerificationReport {
     /// Revocation/suspension status, when the credential refers to a status list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusReport>,
+    /// The trust bundle the check was made against, when one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_bundle: Option<TrustBundleReport>,
     /// Every check made, in order.
     pub checks: Vec<Check>,
     /// The errors behind failed or unchecked checks.
@@ -222,6 +236,7 @@ impl VerificationReport {
             valid_until: None,
             checked_at: crate::datetime::format(checked_at),
             status: None,
+            trust_bundle: None,
             checks: Vec::new(),
             errors: Vec::new(),
         }
@@ -315,6 +330,19 @@ impl VerificationReport {
         };
         self.valid = self.outcome == Outcome::Valid;
         self
+    }
+
+    /// Record the trust bundle used (as the passed check `trust_bundle` and the
+    /// `trust_bundle` member) and recompute the outcome.
+    pub fn with_trust_bundle(mut self, info: &crate::trust_bundle::TrustBundleInfo) -> Self {
+        let now = crate::datetime::parse(&self.checked_at, "checked_at").unwrap_or(info.issued_at);
+        self.pass("trust_bundle", info.describe(now));
+        self.trust_bundle = Some(TrustBundleReport {
+            issued_at: crate::datetime::format(info.issued_at),
+            expires_at: crate::datetime::format(info.expires_at),
+            age_secs: info.age_secs(now),
+        });
+        self.finish()
     }
 
     /// The check named `name`, if it was made.

@@ -29,6 +29,7 @@ pub struct Verifier {
     leeway: i64,
     presentation: format::sd_jwt::VerifyOptions,
     mdoc: format::mdoc::VerifyOptions,
+    bundle: Option<crate::trust_bundle::TrustBundleInfo>,
 }
 
 impl Verifier {
@@ -40,7 +41,16 @@ impl Verifier {
             leeway: DEFAULT_LEEWAY_SECS,
             presentation: Default::default(),
             mdoc: Default::default(),
+            bundle: None,
         }
+    }
+
+    /// A verifier trusting what a verified trust bundle carries; every report then
+    /// says which bundle was used and how old it was.
+    pub fn from_bundle(bundle: crate::trust_bundle::LoadedBundle) -> Self {
+        let mut v = Verifier::new(bundle.trust);
+        v.bundle = Some(bundle.info);
+        v
     }
 
     /// Use another clock (tests, checking at a past time).
@@ -93,6 +103,14 @@ impl Verifier {
 
     /// Detect the format of `input` and verify it.
     pub fn verify(&self, input: &[u8]) -> VerificationReport {
+        let report = self.verify_format(input);
+        match &self.bundle {
+            Some(info) => report.with_trust_bundle(info),
+            None => report,
+        }
+    }
+
+    fn verify_format(&self, input: &[u8]) -> VerificationReport {
         let now = self.clock.now();
         match format::detect(input) {
             Format::JwtVc => self.verify_jwt_vc(std::str::from_utf8(input).unwrap_or_default()),

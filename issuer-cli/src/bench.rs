@@ -29,7 +29,7 @@ pub struct BenchArgs {
     /// Rounds per pair; the median is reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
-    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, mdoc, status, store); default all.
+    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, mdoc, status, store, proximity, oid4vp); default all.
     #[arg(long = "format")]
     formats: Vec<String>,
     /// Credentials in the wallet store benchmark.
@@ -334,6 +334,12 @@ pub fn run(a: BenchArgs) -> CliResult {
     }
     if wants(&a, "mdoc") {
         rows.push(mdoc_row(&a, now)?);
+    }
+    if wants(&a, "proximity") {
+        rows.push(bench_proximity(&a)?);
+    }
+    if wants(&a, "oid4vp") {
+        rows.push(bench_oid4vp(&a, now)?);
     }
     let mut other = Vec::new();
     if wants(&a, "status") {
@@ -739,4 +745,156 @@ fn store_bench(
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// A whole ISO 18013-5 proximity session, both sides in memory: engagement (holder
+/// key), reader key and session keys, encrypted DeviceRequest, holder key derivation
+/// and decryption, a 3.5 KB DeviceResponse (stub bytes: the mdoc DeviceResponse is
+/// built elsewhere) encrypted back and decrypted, termination. Raw: the two P-256 key
+/// generations and two ECDH agreements the session cannot avoid.
+fn bench_proximity(a: &BenchArgs) -> Result<Row, crate::CliError> {
+    use aws_lc_rs::agreement::{agree, PrivateKey, UnparsedPublicKey, ECDH_P256};
+    use govcred::proximity::{
+        BleOptions, DeviceRequest, Holder, HolderEvent, ItemsRequest, Reader,
+    };
+    let response = vec![0x5a_u8; 3562];
+    let session = || -> govcred::Result<usize> {
+        let mut holder = Holder::new(BleOptions::peripheral_server([7; 16]))?;
+        let mut reader = Reader::from_qr(&holder.qr_uri())?;
+        let items = ItemsRequest::new("org.iso.18013.5.1.mDL")
+            .element("org.iso.18013.5.1", "family_name", false)
+            .element("org.iso.18013.5.1", "age_over_18", false);
+        let req = reader.build_request(vec![items], None, 0)?;
+        let msg = reader.send_request(&req)?;
+        let HolderEvent::Request(_) = holder.receive(&msg, &[], 0, 0)? else {
+            return Err(govcred::Error::SessionState("no request".into()));
+        };
+        let reply = holder.respond(&|_: &DeviceRequest, _: &[u8]| Ok(response.clone()))?;
+        let got = reader.receive(&reply)?;
+        let end = holder.terminate();
+        reader.receive(&end)?;
+        Ok(msg.len()
+            + reply.len()
+            + usize::from(matches!(got, govcred::proximity::ReaderEvent::Response(_))))
+    };
+    let bytes = session()?;
+    let (full, raw, ratio) = pair(
+        a,
+        || {
+            black_box(session()).ok();
+        },
+        || {
+            let (Ok(h), Ok(r)) = (
+                PrivateKey::generate(&ECDH_P256),
+                PrivateKey::generate(&ECDH_P256),
+            ) else {
+                return;
+            };
+            let (Ok(hp), Ok(rp)) = (h.compute_public_key(), r.compute_public_key()) else {
+                return;
+            };
+            black_box(agree(
+                &h,
+                UnparsedPublicKey::new(&ECDH_P256, rp.as_ref()),
+                (),
+                |z| Ok(z[0]),
+            ))
+            .ok();
+            black_box(agree(
+                &r,
+                UnparsedPublicKey::new(&ECDH_P256, hp.as_ref()),
+                (),
+                |z| Ok(z[0]),
+            ))
+            .ok();
+        },
+    );
+    Ok(Row {
+        format: "proximity session (18013-5)",
+        alg: "ECDH",
+        operation: "session",
+        per_second: full,
+        raw_operation: "2 × P-256 keygen + ECDH",
+        raw_per_second: raw,
+        ratio,
+        target_ratio: None,
+        bytes,
+    })
+}
+
+/// The verifier's check of an OpenID4VP response carrying one SD-JWT VC (3 of 10
+/// claims disclosed, KB-JWT): state, aud/nonce, issuer and holder signatures,
+/// disclosures, requested claims present. Raw: the two P-256 verifications.
+fn bench_oid4vp(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
+    use govcred::format::sd_jwt::{self, SdJwtDraft};
+    use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
+    use govcred::oid4vp::request::AuthorizationRequest;
+    use govcred::oid4vp::{consent::Consent, response};
+    let issuer = SoftwareKey::generate(Alg::ES256)?;
+    let holder = SoftwareKey::generate(Alg::ES256)?;
+    let mut draft = SdJwtDraft::new(DEMO_ISSUER, "urn:example:card");
+    for i in 0..10 {
+        draft
+            .claims
+            .insert(format!("claim_{i}"), format!("value {i}").into());
+        draft.disclosable.push(format!("claim_{i}"));
+    }
+    draft.holder_key = Some(holder.public_jwk());
+    let issued = sd_jwt::issue(&draft, None, &issuer, now)?;
+    let query = DcqlQuery::from_json(
+        &serde_json::json!({"credentials": [{"id": "card", "format": "dc+sd-jwt",
+        "claims": [{"path": ["claim_1"]}, {"path": ["claim_4"]}, {"path": ["claim_7"]}]}]}),
+    )?;
+    let cb = "https://verifier.example/cb";
+    let session = response::VerifierSession::new(&format!("redirect_uri:{cb}"), cb, query)?;
+    let params = serde_json::to_value(&session.request)
+        .map_err(|e| crate::CliError::input(e.to_string()))?;
+    let verified =
+        AuthorizationRequest::parse_by_value(&params.as_object().cloned().unwrap_or_default())?;
+    let consent = Consent::new(&verified, &[Candidate::from_sd_jwt("c", &issued)?])?;
+    let m = consent.queries[0]
+        .matches
+        .first()
+        .cloned()
+        .ok_or_else(|| crate::CliError::input("no match"))?;
+    let resp = response::respond_sd_jwt(&verified, &[("card", &m, &issued)], &holder, now)?;
+    let mut trust = TrustStore::new();
+    trust.add_jwk(&issuer.public_jwk())?;
+    session.check(&resp, &trust, now, 60, None)?;
+    // The two signatures the check must verify, for the raw side.
+    let pres = resp.vp_token["card"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let jwt = pres.split('~').next().unwrap_or_default().to_string();
+    let kb = pres.rsplit('~').next().unwrap_or_default().to_string();
+    let (i_jws, k_jws) = (
+        govcred::jose::Jws::decode(&jwt)?,
+        govcred::jose::Jws::decode(&kb)?,
+    );
+    let (ivk, hvk) = (
+        issuer.verifying_key().clone(),
+        holder.verifying_key().clone(),
+    );
+    let (full, raw, ratio) = pair(
+        a,
+        || {
+            black_box(session.check(&resp, &trust, now, 60, None)).ok();
+        },
+        || {
+            black_box(i_jws.verify(&ivk)).ok();
+            black_box(k_jws.verify(&hvk)).ok();
+        },
+    );
+    Ok(Row {
+        format: "openid4vp response (sd-jwt)",
+        alg: "ES256",
+        operation: "verify",
+        per_second: full,
+        raw_operation: "2 × aws-lc P-256 verify",
+        raw_per_second: raw,
+        ratio,
+        target_ratio: None,
+        bytes: pres.len(),
+    })
 }

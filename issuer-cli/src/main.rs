@@ -13,6 +13,7 @@ mod negative;
 mod present;
 mod serve;
 mod status;
+mod trust;
 mod vectors;
 mod verify;
 mod wallet;
@@ -89,6 +90,9 @@ enum Command {
     /// The encrypted wallet store: add, list, show, delete, wipe.
     #[command(subcommand)]
     Wallet(wallet::WalletCommand),
+    /// Trust bundles for offline verifiers: build (sign) and show.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Iaca(c) => iaca::run(c),
         Command::Serve(a) => serve::run(a),
         Command::Wallet(c) => wallet::run(c),
+        Command::Trust(c) => trust::run(c),
     };
     match result {
         Ok(code) => code,

@@ -50,6 +50,13 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// A signed trust bundle (`govcred trust build`) to verify against, offline; the
+    /// other trust flags add to it.
+    #[arg(long = "trust", value_name = "BUNDLE")]
+    trust_bundle: Option<PathBuf>,
+    /// The pinned public key (JWK) of the trust bundle's signer (repeatable).
+    #[arg(long = "trust-key", value_name = "PUB.jwk")]
+    trust_keys: Vec<PathBuf>,
 }
 
 /// Build a trust store from command-line files.
@@ -59,6 +66,17 @@ pub fn trust_from(
     contexts: &[String],
 ) -> Result<TrustStore, CliError> {
     let mut trust = TrustStore::new();
+    extend_trust(&mut trust, jwks, did_docs, contexts)?;
+    Ok(trust)
+}
+
+/// Add command-line trust files to `trust`.
+fn extend_trust(
+    trust: &mut TrustStore,
+    jwks: &[PathBuf],
+    did_docs: &[PathBuf],
+    contexts: &[String],
+) -> Result<(), CliError> {
     for p in jwks {
         let jwk = files::read_jwk(p)?;
         trust
@@ -77,7 +95,7 @@ pub fn trust_from(
             .ok_or_else(|| CliError::input(format!("--context {c:?}: expected URL=FILE")))?;
         trust.add_context(url, files::read_text(std::path::Path::new(file))?);
     }
-    Ok(trust)
+    Ok(())
 }
 
 /// Hex text (an mdoc or a SessionTranscript written as hex) decoded to bytes; anything
@@ -129,23 +147,47 @@ pub fn add_roots_and_status_lists(
 
 pub fn run(a: VerifyArgs) -> CliResult {
     let input = binary_or_text(files::read(&a.file)?);
-    let mut trust = trust_from(&a.jwks, &a.did_docs, &a.contexts)?;
+    let at = match &a.at {
+        Some(at) => Some(datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?),
+        None => None,
+    };
+    let mut bundle = match &a.trust_bundle {
+        Some(path) => Some(crate::trust::load(
+            path,
+            &a.trust_keys,
+            at.unwrap_or_else(|| govcred::Clock::now(&govcred::SystemClock)),
+            a.leeway,
+        )?),
+        None => None,
+    };
+    // A bundle's trust, extended by the trust flags.
+    let mut trust = bundle
+        .as_mut()
+        .map(|b| std::mem::take(&mut b.trust))
+        .unwrap_or_default();
+    extend_trust(&mut trust, &a.jwks, &a.did_docs, &a.contexts)?;
     add_roots_and_status_lists(&mut trust, &a.iacas, &a.status_lists, a.leeway)?;
-    let mut verifier = Verifier::new(trust)
-        .with_leeway(a.leeway)
-        .with_presentation_options(govcred::format::sd_jwt::VerifyOptions {
+    let base = match bundle {
+        Some(mut b) => {
+            b.trust = trust;
+            Verifier::from_bundle(b)
+        }
+        None => Verifier::new(trust),
+    };
+    let mut verifier = base.with_leeway(a.leeway).with_presentation_options(
+        govcred::format::sd_jwt::VerifyOptions {
             audience: a.aud.clone(),
             nonce: a.nonce.clone(),
             ..Default::default()
-        });
+        },
+    );
     if let Some(p) = &a.session_transcript {
         let t =
             govcred::format::mdoc::SessionTranscript::from_cbor(&binary_or_text(files::read(p)?))
                 .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
         verifier = verifier.with_session_transcript(t);
     }
-    if let Some(at) = &a.at {
-        let t = datetime::parse(at, "--at").map_err(|e| CliError::input(e.to_string()))?;
+    if let Some(t) = at {
         verifier = verifier.with_clock(Arc::new(FixedClock::new(t)));
     }
     let report = verifier.verify(&input);
