@@ -42,12 +42,14 @@
 
 pub mod engagement;
 pub mod holder;
+mod mdoc_responder;
 pub mod reader;
 pub mod request;
 pub mod session;
 
 pub use engagement::{BleOptions, DeviceEngagement, EcPublicKey, RetrievalMethod};
 pub use holder::{Holder, HolderEvent, ReceivedRequest, Responder};
+pub use mdoc_responder::{HeldMdoc, MdocResponder};
 pub use reader::{Reader, ReaderEvent};
 pub use request::{DeviceRequest, DocRequest, ItemsRequest, ReaderIdentity, READER_AUTH_EKU};
 pub use session::{
