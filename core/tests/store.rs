@@ -246,28 +246,28 @@ fn list_filters_by_type_issuer_format_and_state() {
             credential_type: Some("org.iso.18013.5.1.mDL".into()),
             ..Default::default()
         }),
-        [md.clone()]
+        [md.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
             issuer: Some("https://pid.example.gov.uk".into()),
             ..Default::default()
         }),
-        [sd.clone()]
+        [sd.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
             format: Some(Format::Mdoc),
             ..Default::default()
         }),
-        [md.clone()]
+        [md.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
             states: vec![State::Expired],
             ..Default::default()
         }),
-        [expired.clone()]
+        [expired.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
