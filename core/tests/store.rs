@@ -650,6 +650,19 @@ fn a_version_1_database_migrates_keeping_every_credential() {
 }
 
 #[test]
+fn a_database_from_a_newer_release_is_refused_not_downgraded() {
+    let f = Fixture::new();
+    drop(f.open());
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute("UPDATE schema_version SET version = 99", [])
+        .unwrap();
+    let err = Store::open(&f.path, f.protector.clone(), f.clock.clone()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Storage);
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
 fn software_key_store_signs_agrees_and_reports_invalidated_keys() {
     let dir = tempfile::tempdir().unwrap();
     let ks = SoftwareKeyStore::in_directory(dir.path()).unwrap();

@@ -410,8 +410,10 @@ impl Store {
         Self::open_at(path.as_ref(), protector, clock, schema::CURRENT)
     }
 
-    /// Like [`Store::open`], creating a new database at schema `version` and not
-    /// migrating: for testing migrations from older schemas.
+    /// Like [`Store::open`], but creating a new database at schema `version` and
+    /// migrating an existing one no further than `version`: for testing migrations
+    /// from older schemas. A store below the current version supports `add`, `get`,
+    /// `list` and `delete` only.
     #[doc(hidden)]
     pub fn open_at_schema_version(
         path: impl AsRef<Path>,
@@ -485,7 +487,7 @@ impl Store {
                 ))
             })?;
             let keys = DataKeys::from_material(&protector.unwrap(&wrapped)?)?;
-            schema::migrate(&tx, found, schema::CURRENT.max(found), &keys)?;
+            schema::migrate(&tx, found, target.max(found), &keys)?;
             keys
         };
         let schema_version = schema::version(&tx)?;
@@ -537,7 +539,9 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let now = self.clock.now();
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(storage)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
         let mut ids = Vec::with_capacity(credentials.len());
         for (bytes, x) in credentials.iter().zip(&extracted) {
             let digest = self.keys.digest(bytes);
@@ -942,11 +946,9 @@ impl Store {
         }
     }
 
-    fn update_one(&self, id: &str, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
+    fn update_one(&self, id: &str, sql: &str, params: impl rusqlite::Params) -> Result<()> {
         let conn = self.conn()?;
-        let n = conn
-            .execute(sql, params![id, value, self.clock.now()])
-            .map_err(storage)?;
+        let n = conn.execute(sql, params).map_err(storage)?;
         if n == 0 {
             return Err(Error::NotFound { id: id.to_string() });
         }
@@ -961,7 +963,7 @@ impl Store {
         self.update_one(
             id,
             "UPDATE credentials SET status_state = ?2, status_checked_at = ?3 WHERE id = ?1",
-            &status.as_str(),
+            params![id, status.as_str(), self.clock.now()],
         )
     }
 
@@ -971,15 +973,17 @@ impl Store {
         self.require_v2()?;
         self.update_one(
             id,
-            "UPDATE credentials SET update_flagged = ?2 WHERE id = ?1 AND ?3 IS NOT NULL",
-            &flagged,
+            "UPDATE credentials SET update_flagged = ?2 WHERE id = ?1",
+            params![id, flagged],
         )
     }
 
     /// Delete credential `id` and its kept versions.
     pub fn delete(&self, id: &str) -> Result<()> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(storage)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
         if self.schema_version >= 2 {
             tx.execute("DELETE FROM credential_history WHERE id = ?1", [id])
                 .map_err(storage)?;
