@@ -837,6 +837,36 @@ class ErrorCode(enum.Enum):
     `crypto_backend`
 """
     
+    CORRUPT = 27
+    """
+    `corrupt`
+"""
+    
+    WRONG_KEY = 28
+    """
+    `wrong_key`
+"""
+    
+    KEY_INVALIDATED = 29
+    """
+    `key_invalidated`
+"""
+    
+    KEY_NOT_FOUND = 30
+    """
+    `key_not_found`
+"""
+    
+    NOT_FOUND = 31
+    """
+    `not_found`
+"""
+    
+    STORAGE = 32
+    """
+    `storage`
+"""
+    
 
 
 class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
@@ -897,6 +927,18 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
             return ErrorCode.SIGNER_FAILED
         if variant == 27:
             return ErrorCode.CRYPTO_BACKEND
+        if variant == 28:
+            return ErrorCode.CORRUPT
+        if variant == 29:
+            return ErrorCode.WRONG_KEY
+        if variant == 30:
+            return ErrorCode.KEY_INVALIDATED
+        if variant == 31:
+            return ErrorCode.KEY_NOT_FOUND
+        if variant == 32:
+            return ErrorCode.NOT_FOUND
+        if variant == 33:
+            return ErrorCode.STORAGE
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -954,6 +996,18 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
         if value == ErrorCode.SIGNER_FAILED:
             return
         if value == ErrorCode.CRYPTO_BACKEND:
+            return
+        if value == ErrorCode.CORRUPT:
+            return
+        if value == ErrorCode.WRONG_KEY:
+            return
+        if value == ErrorCode.KEY_INVALIDATED:
+            return
+        if value == ErrorCode.KEY_NOT_FOUND:
+            return
+        if value == ErrorCode.NOT_FOUND:
+            return
+        if value == ErrorCode.STORAGE:
             return
         raise ValueError(value)
 
@@ -1013,6 +1067,18 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
             buf.write_i32(26)
         if value == ErrorCode.CRYPTO_BACKEND:
             buf.write_i32(27)
+        if value == ErrorCode.CORRUPT:
+            buf.write_i32(28)
+        if value == ErrorCode.WRONG_KEY:
+            buf.write_i32(29)
+        if value == ErrorCode.KEY_INVALIDATED:
+            buf.write_i32(30)
+        if value == ErrorCode.KEY_NOT_FOUND:
+            buf.write_i32(31)
+        if value == ErrorCode.NOT_FOUND:
+            buf.write_i32(32)
+        if value == ErrorCode.STORAGE:
+            buf.write_i32(33)
 
 
 

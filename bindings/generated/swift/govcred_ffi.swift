@@ -1133,6 +1133,30 @@ public enum ErrorCode: Equatable, Hashable {
      * `crypto_backend`
      */
     case cryptoBackend
+    /**
+     * `corrupt`
+     */
+    case corrupt
+    /**
+     * `wrong_key`
+     */
+    case wrongKey
+    /**
+     * `key_invalidated`
+     */
+    case keyInvalidated
+    /**
+     * `key_not_found`
+     */
+    case keyNotFound
+    /**
+     * `not_found`
+     */
+    case notFound
+    /**
+     * `storage`
+     */
+    case storage
 
 
 
@@ -1207,6 +1231,18 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         case 26: return .signerFailed
         
         case 27: return .cryptoBackend
+        
+        case 28: return .corrupt
+        
+        case 29: return .wrongKey
+        
+        case 30: return .keyInvalidated
+        
+        case 31: return .keyNotFound
+        
+        case 32: return .notFound
+        
+        case 33: return .storage
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -1322,6 +1358,30 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         
         case .cryptoBackend:
             writeInt(&buf, Int32(27))
+        
+        
+        case .corrupt:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .wrongKey:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .keyInvalidated:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .keyNotFound:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .notFound:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(33))
         
         }
     }
