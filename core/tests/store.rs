@@ -3,6 +3,8 @@
 //! migration from schema v1, platform keys, and crash safety under SIGKILL.
 #![cfg(feature = "store")]
 
+mod common;
+
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -877,4 +879,37 @@ fn survives_sigkill_at_random_moments() {
         started.elapsed().as_secs_f64()
     );
     assert!(reported.len() >= ROUNDS);
+}
+
+#[test]
+fn real_govuk_mdocs_are_stored_with_their_metadata() {
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
+    let f = Fixture::new();
+    let store = f.open();
+    for name in ["dev-simplemdoc", "dvla-dev-mdl-jane-doe"] {
+        for ext in ["cbor", "b64url"] {
+            let bytes =
+                std::fs::read(dir.join(format!("govuk/mdoc/{name}.issuer-signed.{ext}"))).unwrap();
+            let mso = mdoc::parse(&bytes)
+                .unwrap()
+                .mobile_security_object()
+                .unwrap();
+            let id = store.add(&bytes).unwrap();
+            let got = store.get(&id).unwrap();
+            assert_eq!(got.raw, bytes);
+            assert_eq!(got.summary.format, Format::Mdoc);
+            assert_eq!(got.summary.types, [mso.doc_type.clone()]);
+            assert_eq!(got.summary.valid_until, Some(mso.valid_until));
+            assert_eq!(got.summary.expected_update, mso.expected_update);
+            assert!(
+                got.claims.as_object().is_some_and(|m| !m.is_empty()),
+                "{name}"
+            );
+        }
+    }
+    let listing = store.list(&ListFilter::default()).unwrap();
+    assert_eq!(listing.credentials.len(), 4);
+    assert!(listing.corrupt.is_empty());
 }
