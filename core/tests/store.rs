@@ -900,7 +900,7 @@ fn real_govuk_mdocs_are_stored_with_their_metadata() {
             let got = store.get(&id).unwrap();
             assert_eq!(got.raw, bytes);
             assert_eq!(got.summary.format, Format::Mdoc);
-            assert_eq!(got.summary.types, [mso.doc_type.clone()]);
+            assert_eq!(got.summary.types, [mso.doc_type.as_str()]);
             assert_eq!(got.summary.valid_until, Some(mso.valid_until));
             assert_eq!(got.summary.expected_update, mso.expected_update);
             assert!(
