@@ -332,3 +332,49 @@ fn bench_measures_the_store() {
     assert!(names.iter().any(|n| n.starts_with("store: open")));
     assert!(names.iter().any(|n| n.starts_with("store: read one")));
 }
+
+#[test]
+fn a_real_govuk_mdl_is_verified_against_its_ds_certificate_and_stored() {
+    let dir = std::env::var_os("GOVCRED_SHARED_VECTORS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
+    let mdl = dir.join("govuk/mdoc/dvla-dev-mdl-jane-doe.issuer-signed.cbor");
+    if !mdl.exists() {
+        eprintln!("SKIPPED: shared vectors not found at {}", dir.display());
+        return;
+    }
+    let ds = dir.join("govuk/mdoc/dvla-dev-mdl-jane-doe.ds-cert.pem");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("w");
+    let at = "2026-12-01T00:00:00Z";
+    // Without the DS certificate it is not stored.
+    let out = govcred(&["wallet", "add", s(&mdl), "--store", s(&store), "--at", at]);
+    assert_eq!(out.status.code(), Some(1));
+    let added = ok_json(&[
+        "wallet",
+        "add",
+        s(&mdl),
+        "--store",
+        s(&store),
+        "--iaca",
+        s(&ds),
+        "--at",
+        at,
+        "--json",
+    ]);
+    assert_eq!(added["verified"], true);
+    let id = added["id"].as_str().unwrap();
+    let shown = ok_json(&[
+        "wallet",
+        "show",
+        id,
+        "--store",
+        s(&store),
+        "--json",
+        "--at",
+        at,
+    ]);
+    assert_eq!(shown["format"], "mdoc");
+    assert_eq!(shown["types"][0], "org.iso.18013.5.1.mDL");
+    assert!(shown["claims"]["org.iso.18013.5.1"].is_object());
+}
