@@ -3,6 +3,8 @@
 //! migration from schema v1, platform keys, and crash safety under SIGKILL.
 #![cfg(feature = "store")]
 
+mod common;
+
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -247,28 +249,28 @@ fn list_filters_by_type_issuer_format_and_state() {
             credential_type: Some("org.iso.18013.5.1.mDL".into()),
             ..Default::default()
         }),
-        [md.clone()]
+        [md.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
             issuer: Some("https://pid.example.gov.uk".into()),
             ..Default::default()
         }),
-        [sd.clone()]
+        [sd.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
             format: Some(Format::Mdoc),
             ..Default::default()
         }),
-        [md.clone()]
+        [md.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
             states: vec![State::Expired],
             ..Default::default()
         }),
-        [expired.clone()]
+        [expired.as_str()]
     );
     assert_eq!(
         ids(ListFilter {
@@ -651,6 +653,19 @@ fn a_version_1_database_migrates_keeping_every_credential() {
 }
 
 #[test]
+fn a_database_from_a_newer_release_is_refused_not_downgraded() {
+    let f = Fixture::new();
+    drop(f.open());
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute("UPDATE schema_version SET version = 99", [])
+        .unwrap();
+    let err = Store::open(&f.path, f.protector.clone(), f.clock.clone()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Storage);
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
 fn software_key_store_signs_agrees_and_reports_invalidated_keys() {
     let dir = tempfile::tempdir().unwrap();
     let ks = SoftwareKeyStore::in_directory(dir.path()).unwrap();
@@ -865,4 +880,37 @@ fn survives_sigkill_at_random_moments() {
         started.elapsed().as_secs_f64()
     );
     assert!(reported.len() >= ROUNDS);
+}
+
+#[test]
+fn real_govuk_mdocs_are_stored_with_their_metadata() {
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
+    let f = Fixture::new();
+    let store = f.open();
+    for name in ["dev-simplemdoc", "dvla-dev-mdl-jane-doe"] {
+        for ext in ["cbor", "b64url"] {
+            let bytes =
+                std::fs::read(dir.join(format!("govuk/mdoc/{name}.issuer-signed.{ext}"))).unwrap();
+            let mso = mdoc::parse(&bytes)
+                .unwrap()
+                .mobile_security_object()
+                .unwrap();
+            let id = store.add(&bytes).unwrap();
+            let got = store.get(&id).unwrap();
+            assert_eq!(got.raw, bytes);
+            assert_eq!(got.summary.format, Format::Mdoc);
+            assert_eq!(got.summary.types, [mso.doc_type.as_str()]);
+            assert_eq!(got.summary.valid_until, Some(mso.valid_until));
+            assert_eq!(got.summary.expected_update, mso.expected_update);
+            assert!(
+                got.claims.as_object().is_some_and(|m| !m.is_empty()),
+                "{name}"
+            );
+        }
+    }
+    let listing = store.list(&ListFilter::default()).unwrap();
+    assert_eq!(listing.credentials.len(), 4);
+    assert!(listing.corrupt.is_empty());
 }

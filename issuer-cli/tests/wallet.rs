@@ -332,3 +332,181 @@ fn bench_measures_the_store() {
     assert!(names.iter().any(|n| n.starts_with("store: open")));
     assert!(names.iter().any(|n| n.starts_with("store: read one")));
 }
+
+#[test]
+fn a_real_govuk_mdl_is_verified_against_its_ds_certificate_and_stored() {
+    let dir = std::env::var_os("GOVCRED_SHARED_VECTORS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
+    let mdl = dir.join("govuk/mdoc/dvla-dev-mdl-jane-doe.issuer-signed.cbor");
+    if !mdl.exists() {
+        eprintln!("SKIPPED: shared vectors not found at {}", dir.display());
+        return;
+    }
+    let ds = dir.join("govuk/mdoc/dvla-dev-mdl-jane-doe.ds-cert.pem");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("w");
+    let at = "2026-12-01T00:00:00Z";
+    // Without the DS certificate it is not stored.
+    let out = govcred(&["wallet", "add", s(&mdl), "--store", s(&store), "--at", at]);
+    assert_eq!(out.status.code(), Some(1));
+    let added = ok_json(&[
+        "wallet",
+        "add",
+        s(&mdl),
+        "--store",
+        s(&store),
+        "--iaca",
+        s(&ds),
+        "--at",
+        at,
+        "--json",
+    ]);
+    assert_eq!(added["verified"], true);
+    let id = added["id"].as_str().unwrap();
+    let shown = ok_json(&[
+        "wallet",
+        "show",
+        id,
+        "--store",
+        s(&store),
+        "--json",
+        "--at",
+        at,
+    ]);
+    assert_eq!(shown["format"], "mdoc");
+    assert_eq!(shown["types"][0], "org.iso.18013.5.1.mDL");
+    assert!(shown["claims"]["org.iso.18013.5.1"].is_object());
+}
+
+#[test]
+fn the_status_seen_at_add_is_recorded_on_the_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ik, reg, site, store) = (
+        dir.path().join("i.jwk"),
+        dir.path().join("reg"),
+        dir.path().join("site"),
+        dir.path().join("w"),
+    );
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&ik)]);
+    let uri = "https://issuer.example.gov.uk/t/1";
+    ok_json(&[
+        "status",
+        "create",
+        "--bits",
+        "2",
+        "--size",
+        "1024",
+        "--uri",
+        uri,
+        "--key",
+        s(&ik),
+        "--store",
+        s(&reg),
+    ]);
+    let claims = dir.path().join("c.json");
+    std::fs::write(&claims, r#"{"given_name":"Sarah"}"#).unwrap();
+    let out = govcred(&[
+        "issue",
+        "sd-jwt-vc",
+        "--key",
+        s(&ik),
+        "--issuer",
+        "https://issuer.example.gov.uk",
+        "--vct",
+        "urn:t",
+        "--claims",
+        s(&claims),
+        "--disclose",
+        "given_name",
+        "--status-store",
+        s(&reg),
+        "--status-uri",
+        uri,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cred = dir.path().join("c.sdjwt");
+    std::fs::write(&cred, &out.stdout).unwrap();
+    let payload = govcred::jose::Jws::decode(
+        std::str::from_utf8(&out.stdout)
+            .unwrap()
+            .split('~')
+            .next()
+            .unwrap(),
+    )
+    .unwrap()
+    .payload_json()
+    .unwrap();
+    let idx = payload["status"]["status_list"]["idx"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    ok_json(&["status", "publish", "--store", s(&reg), "--out", s(&site)]);
+    let list = site.join("t/1");
+
+    let added = ok_json(&[
+        "wallet",
+        "add",
+        s(&cred),
+        "--store",
+        s(&store),
+        "--jwk",
+        s(&ik),
+        "--status",
+        s(&list),
+        "--json",
+    ]);
+    let id = added["id"].as_str().unwrap().to_string();
+    let shown = ok_json(&["wallet", "show", &id, "--store", s(&store), "--json"]);
+    assert_eq!(shown["status"]["state"], "valid");
+    assert_eq!(shown["status"]["list_uri"], uri);
+    assert_eq!(shown["status"]["index"].as_u64().unwrap().to_string(), idx);
+
+    // Suspended at the issuer: the wallet refuses it as new, and records it when told.
+    ok_json(&[
+        "status",
+        "suspend",
+        "--store",
+        s(&reg),
+        "--uri",
+        uri,
+        "--index",
+        &idx,
+    ]);
+    ok_json(&["status", "publish", "--store", s(&reg), "--out", s(&site)]);
+    let args = [
+        "wallet",
+        "add",
+        s(&cred),
+        "--store",
+        s(&store),
+        "--jwk",
+        s(&ik),
+        "--status",
+        s(&list),
+    ];
+    assert_eq!(govcred(&args).status.code(), Some(1));
+    let mut unverified = args.to_vec();
+    unverified.extend(["--unverified", "--json"]);
+    assert_eq!(
+        ok_json(&unverified)["id"],
+        id.as_str(),
+        "same credential, same id"
+    );
+    let listing = ok_json(&[
+        "wallet",
+        "list",
+        "--store",
+        s(&store),
+        "--json",
+        "--state",
+        "suspended",
+    ]);
+    let creds = listing["credentials"].as_array().unwrap();
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0]["show_as_invalid"], true);
+}

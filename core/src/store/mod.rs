@@ -410,8 +410,10 @@ impl Store {
         Self::open_at(path.as_ref(), protector, clock, schema::CURRENT)
     }
 
-    /// Like [`Store::open`], creating a new database at schema `version` and not
-    /// migrating: for testing migrations from older schemas.
+    /// Like [`Store::open`], but creating a new database at schema `version` and
+    /// migrating an existing one no further than `version`: for testing migrations
+    /// from older schemas. A store below the current version supports `add`, `get`,
+    /// `list` and `delete` only.
     #[doc(hidden)]
     pub fn open_at_schema_version(
         path: impl AsRef<Path>,
@@ -485,7 +487,7 @@ impl Store {
                 ))
             })?;
             let keys = DataKeys::from_material(&protector.unwrap(&wrapped)?)?;
-            schema::migrate(&tx, found, schema::CURRENT.max(found), &keys)?;
+            schema::migrate(&tx, found, target.max(found), &keys)?;
             keys
         };
         let schema_version = schema::version(&tx)?;
@@ -537,7 +539,9 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let now = self.clock.now();
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(storage)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
         let mut ids = Vec::with_capacity(credentials.len());
         for (bytes, x) in credentials.iter().zip(&extracted) {
             let digest = self.keys.digest(bytes);
@@ -698,20 +702,7 @@ impl Store {
             .map_err(storage)?
             .ok_or_else(|| Error::NotFound { id: id.to_string() })?
         };
-        let version = row.version;
-        let summary = self.summarize(row, self.clock.now())?;
-        let raw = self
-            .keys
-            .open(&aad("raw", id, version), &raw)
-            .ok_or_else(|| corrupt(id, "raw"))?;
-        let claims = extract::extract(&raw)
-            .map(|x| x.claims)
-            .map_err(|_| corrupt(id, "raw"))?;
-        Ok(StoredCredential {
-            summary,
-            raw: raw.to_vec(),
-            claims,
-        })
+        self.full_record(row, &raw, self.clock.now())
     }
 
     /// List credentials matching `filter`, oldest first. Records that fail their
@@ -887,45 +878,19 @@ impl Store {
     /// The versions an update replaced and that are still kept, oldest first.
     pub fn previous_versions(&self, id: &str) -> Result<Vec<StoredCredential>> {
         self.require_v2()?;
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-            i64,
-            i64,
-            Vec<u8>,
-            Vec<u8>,
-        )> = {
+        let rows = {
             let conn = self.conn()?;
+            // The same columns as SUMMARY_COLUMNS (no status or flag: they belonged to
+            // the version that replaced it), then the credential.
             let mut stmt = conn
                 .prepare(
-                    "SELECT version, format, issuer, types, valid_from, valid_until, expected_update, \
-                     status_uri, received_at, replaced_at, private, raw FROM credential_history \
-                     WHERE id = ?1 ORDER BY version",
+                    "SELECT id, format, issuer, types, valid_from, valid_until, expected_update, \
+                     status_uri, NULL, NULL, received_at, received_at, version, 0, private, 0, raw \
+                     FROM credential_history WHERE id = ?1 ORDER BY version",
                 )
                 .map_err(storage)?;
             let rows = stmt
-                .query_map([id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                    ))
-                })
+                .query_map([id], |r| Ok((RowData::read(r)?, r.get::<_, Vec<u8>>(16)?)))
                 .map_err(storage)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(storage)?;
@@ -933,55 +898,26 @@ impl Store {
         };
         let now = self.clock.now();
         rows.into_iter()
-            .map(
-                |(
-                    version,
-                    format,
-                    issuer,
-                    types,
-                    vf,
-                    vu,
-                    eu,
-                    su,
-                    updated,
-                    _replaced,
-                    private,
-                    raw,
-                )| {
-                    let row = RowData {
-                        id: id.to_string(),
-                        format,
-                        issuer,
-                        types,
-                        valid_from: vf,
-                        valid_until: vu,
-                        expected_update: eu,
-                        status_uri: su,
-                        status_state: None,
-                        status_checked_at: None,
-                        received_at: updated,
-                        updated_at: updated,
-                        version,
-                        update_flagged: false,
-                        private,
-                        update_pending: false,
-                    };
-                    let summary = self.summarize(row, now)?;
-                    let raw = self
-                        .keys
-                        .open(&aad("raw", id, version), &raw)
-                        .ok_or_else(|| corrupt(id, "raw"))?;
-                    let claims = extract::extract(&raw)
-                        .map(|x| x.claims)
-                        .map_err(|_| corrupt(id, "raw"))?;
-                    Ok(StoredCredential {
-                        summary,
-                        raw: raw.to_vec(),
-                        claims,
-                    })
-                },
-            )
+            .map(|(row, raw)| self.full_record(row, &raw, now))
             .collect()
+    }
+
+    /// Decrypt a row's display data and credential.
+    fn full_record(&self, row: RowData, raw: &[u8], now: i64) -> Result<StoredCredential> {
+        let (id, version) = (row.id.clone(), row.version);
+        let summary = self.summarize(row, now)?;
+        let raw = self
+            .keys
+            .open(&aad("raw", &id, version), raw)
+            .ok_or_else(|| corrupt(&id, "raw"))?;
+        let claims = extract::extract(&raw)
+            .map(|x| x.claims)
+            .map_err(|_| corrupt(&id, "raw"))?;
+        Ok(StoredCredential {
+            summary,
+            raw: raw.to_vec(),
+            claims,
+        })
     }
 
     /// Accept the current version of `id`: the previous versions are deleted.
@@ -1010,11 +946,9 @@ impl Store {
         }
     }
 
-    fn update_one(&self, id: &str, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
+    fn update_one(&self, id: &str, sql: &str, params: impl rusqlite::Params) -> Result<()> {
         let conn = self.conn()?;
-        let n = conn
-            .execute(sql, params![id, value, self.clock.now()])
-            .map_err(storage)?;
+        let n = conn.execute(sql, params).map_err(storage)?;
         if n == 0 {
             return Err(Error::NotFound { id: id.to_string() });
         }
@@ -1029,7 +963,7 @@ impl Store {
         self.update_one(
             id,
             "UPDATE credentials SET status_state = ?2, status_checked_at = ?3 WHERE id = ?1",
-            &status.as_str(),
+            params![id, status.as_str(), self.clock.now()],
         )
     }
 
@@ -1039,15 +973,17 @@ impl Store {
         self.require_v2()?;
         self.update_one(
             id,
-            "UPDATE credentials SET update_flagged = ?2 WHERE id = ?1 AND ?3 IS NOT NULL",
-            &flagged,
+            "UPDATE credentials SET update_flagged = ?2 WHERE id = ?1",
+            params![id, flagged],
         )
     }
 
     /// Delete credential `id` and its kept versions.
     pub fn delete(&self, id: &str) -> Result<()> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(storage)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
         if self.schema_version >= 2 {
             tx.execute("DELETE FROM credential_history WHERE id = ?1", [id])
                 .map_err(storage)?;

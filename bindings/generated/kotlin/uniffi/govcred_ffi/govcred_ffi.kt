@@ -1751,7 +1751,31 @@ enum class ErrorCode {
     /**
      * `crypto_backend`
      */
-    CRYPTO_BACKEND;
+    CRYPTO_BACKEND,
+    /**
+     * `corrupt`
+     */
+    CORRUPT,
+    /**
+     * `wrong_key`
+     */
+    WRONG_KEY,
+    /**
+     * `key_invalidated`
+     */
+    KEY_INVALIDATED,
+    /**
+     * `key_not_found`
+     */
+    KEY_NOT_FOUND,
+    /**
+     * `not_found`
+     */
+    NOT_FOUND,
+    /**
+     * `storage`
+     */
+    STORAGE;
 
     
 
