@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use govcred::crypto::sha256;
 use govcred::status::bitstring::{BitstringList, StatusListCredential};
+use govcred::status::crs::{self, IssueRequest, RevokeRequest};
 use govcred::status::token_status_list::{self, StatusList, StatusListToken};
 use govcred::status::Status;
-use govcred::status::crs::{self, IssueRequest, RevokeRequest};
 use govcred::x509::Certificate;
 use govcred::{b64, datetime, Clock, SystemClock};
 use serde::{Deserialize, Serialize};
@@ -435,9 +435,7 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                 allocated: b64::encode(vec![0u8; list.len().div_ceil(8)]),
                 allocated_count: 0,
                 cwt: a.cwt,
-                x5chain: a
-                    .x5chain
-                    .map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
+                x5chain: a.x5chain.map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
             };
             save(&a.store, &rec)?;
             files::print_json(
@@ -487,8 +485,11 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                         };
                         if rec.cwt || a.cwt {
                             let chain = match &rec.x5chain {
-                                Some(p) => Certificate::from_pem(&files::read_text(p)?)
-                                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+                                Some(p) => {
+                                    Certificate::from_pem(&files::read_text(p)?).map_err(|e| {
+                                        CliError::input(format!("{}: {e}", p.display()))
+                                    })?
+                                }
                                 None => Vec::new(),
                             };
                             let bytes = govcred::status::cwt::sign_cwt(&token, &key, &chain)?;
@@ -638,7 +639,9 @@ fn post_request(service: &str, endpoint: &str, jwt: String) -> Result<serde_json
         )));
     }
     if body.is_null() {
-        return Err(CliError::input(format!("POST {url}: the answer is not JSON")));
+        return Err(CliError::input(format!(
+            "POST {url}: the answer is not JSON"
+        )));
     }
     Ok(body)
 }
@@ -661,8 +664,14 @@ fn service_request(a: &RequestArgs, now: i64) -> CliResult {
     }
     .sign(&key, &kid)?;
     let answer = post_request(&a.service.service, "issue", jwt)?;
-    if answer.get("idx").and_then(serde_json::Value::as_u64).is_none()
-        || answer.get("uri").and_then(serde_json::Value::as_str).is_none()
+    if answer
+        .get("idx")
+        .and_then(serde_json::Value::as_u64)
+        .is_none()
+        || answer
+            .get("uri")
+            .and_then(serde_json::Value::as_str)
+            .is_none()
     {
         return Err(CliError::input(format!(
             "the service answered without idx and uri: {answer}"

@@ -351,7 +351,10 @@ impl ApiError {
 
     fn internal(e: DbError) -> Self {
         eprintln!("govcred serve: status service: {e}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Unable to process the request")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Unable to process the request",
+        )
     }
 }
 
@@ -416,12 +419,11 @@ async fn issue(
     let kind = client.kind;
     let size = s.0.list_size;
     let client_id = client_id.to_string();
-    let (list_id, idx) = s
-        .0
-        .db
-        .call(move |conn| allocate(conn, &client_id, kind, &req, size, now))
-        .await
-        .map_err(ApiError::internal)??;
+    let (list_id, idx) =
+        s.0.db
+            .call(move |conn| allocate(conn, &client_id, kind, &req, size, now))
+            .await
+            .map_err(ApiError::internal)??;
     Ok(Json(json!({"idx": idx, "uri": s.list_uri(kind, &list_id)})))
 }
 
@@ -470,17 +472,17 @@ fn allocate(
             (id, size)
         }
     };
-    let idx = free_index(&tx, &list_id, list_size)?
-        .ok_or_else(|| DbError(format!("list {list_id} is marked open but has no free index")))?;
+    let idx = free_index(&tx, &list_id, list_size)?.ok_or_else(|| {
+        DbError(format!(
+            "list {list_id} is marked open but has no free index"
+        ))
+    })?;
     // The primary key (list_id, idx) makes a second hand-out of an index impossible.
     tx.execute(
         "INSERT INTO entries (list_id, idx, client_id, status_expiry, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![list_id, idx as i64, client_id, req.status_expiry, now],
     )?;
-    tx.execute(
-        "UPDATE lists SET used = used + 1 WHERE id = ?1",
-        [&list_id],
-    )?;
+    tx.execute("UPDATE lists SET used = used + 1 WHERE id = ?1", [&list_id])?;
     tx.execute(
         "INSERT INTO requests (client_id, jti, fingerprint, list_id, idx, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![client_id, req.jti, fingerprint, list_id, idx as i64, now],
@@ -502,9 +504,8 @@ fn free_index(
     list_id: &str,
     size: usize,
 ) -> Result<Option<usize>, DbError> {
-    let mut probe = tx.prepare_cached(
-        "SELECT EXISTS(SELECT 1 FROM entries WHERE list_id = ?1 AND idx = ?2)",
-    )?;
+    let mut probe =
+        tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM entries WHERE list_id = ?1 AND idx = ?2)")?;
     for _ in 0..32 {
         let i = (rand::random::<u64>() % size as u64) as usize;
         let taken: bool = probe.query_row(params![list_id, i as i64], |r| r.get(0))?;
@@ -539,12 +540,11 @@ async fn revoke(
         )
     })?;
     let client_id = client_id.to_string();
-    let (message, at) = s
-        .0
-        .db
-        .call(move |conn| mark_revoked(conn, &client_id, kind, &list_id, &req, now))
-        .await
-        .map_err(ApiError::internal)??;
+    let (message, at) =
+        s.0.db
+            .call(move |conn| mark_revoked(conn, &client_id, kind, &list_id, &req, now))
+            .await
+            .map_err(ApiError::internal)??;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"message": message, "revokedAt": at})),
@@ -638,31 +638,30 @@ async fn load_list(s: &StatusService, kind: Kind, id: String) -> Result<ListStat
     if !valid_list_id(&id) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such status list"));
     }
-    let found = s
-        .0
-        .db
-        .call(move |conn| {
-            let size: Option<i64> = conn
-                .query_row(
-                    "SELECT size FROM lists WHERE id = ?1 AND kind = ?2",
-                    params![id, kind_str(kind)],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(size) = size else {
-                return Ok(None);
-            };
-            let mut stmt = conn.prepare_cached(
-                "SELECT idx, status FROM entries WHERE list_id = ?1 AND status != 0",
-            )?;
-            let rows = stmt
-                .query_map([&id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-                .map(|r| r.map(|(i, v)| (i as usize, v as u8)))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Some((size as usize, rows)))
-        })
-        .await
-        .map_err(ApiError::internal)?;
+    let found =
+        s.0.db
+            .call(move |conn| {
+                let size: Option<i64> = conn
+                    .query_row(
+                        "SELECT size FROM lists WHERE id = ?1 AND kind = ?2",
+                        params![id, kind_str(kind)],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let Some(size) = size else {
+                    return Ok(None);
+                };
+                let mut stmt = conn.prepare_cached(
+                    "SELECT idx, status FROM entries WHERE list_id = ?1 AND status != 0",
+                )?;
+                let rows = stmt
+                    .query_map([&id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+                    .map(|r| r.map(|(i, v)| (i as usize, v as u8)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Some((size as usize, rows)))
+            })
+            .await
+            .map_err(ApiError::internal)?;
     found.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such status list"))
 }
 
