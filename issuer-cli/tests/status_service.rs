@@ -673,3 +673,51 @@ impl Server {
         Server { child, url: origin }
     }
 }
+
+#[test]
+fn clients_registered_by_jwks_url() {
+    // Service A's own JWKS URL stands in for a department's: its signing key (in A's
+    // data directory) then signs the department's requests to service B.
+    let dir = tempfile::tempdir().unwrap();
+    let (data_a, _, _) = setup(&dir.path().join("a"));
+    let a = Server::start(&data_a);
+    let data_b = dir.path().join("b");
+    std::fs::create_dir_all(&data_b).unwrap();
+    std::fs::write(
+        data_b.join("clients.json"),
+        json!({"clients": [{
+            "client_id": "dept-by-url",
+            "list_type": "token",
+            "jwks": format!("{}/.well-known/jwks.json", a.url),
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    let b = Server::start(&data_b);
+    let dept = Dept {
+        key: SoftwareKey::generate(Alg::ES256).unwrap(),
+        key_file: data_a.join("status-service-key.jwk"),
+        id: "dept-by-url",
+    };
+    let (_, uri) = request(&b, &dept);
+    assert!(uri.starts_with(&format!("{}/t/", b.url)));
+    // A JWKS URL that is plain http to a non-loopback host is refused at start.
+    let data_c = dir.path().join("c");
+    std::fs::create_dir_all(&data_c).unwrap();
+    std::fs::write(
+        data_c.join("clients.json"),
+        json!({"clients": [{"client_id": "x", "list_type": "token", "jwks": "http://dept.example/jwks.json"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let out = govcred(&[
+        "serve",
+        "--status-service",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        s(&data_c),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be https"));
+}
