@@ -384,6 +384,51 @@ pub fn run(a: BenchArgs) -> CliResult {
             per_second: rounds as f64 / start.elapsed().as_secs_f64(),
             detail: "batches of 10,000 O(1) lookups per second".into(),
         });
+        // The same list signed in both token forms: loading each (verify + inflate).
+        let key = SoftwareKey::generate(Alg::ES256)?;
+        let token = govcred::status::StatusListToken {
+            sub: "https://crs.example.gov.uk/t/BENCH".into(),
+            iss: None,
+            iat: 1_700_000_000,
+            exp: None,
+            ttl: Some(43_200),
+            list: decoded,
+            kid: None,
+        };
+        let jwt = govcred::status::token_status_list::sign_token(&token, &key)?;
+        let cwt = govcred::status::cwt::sign_cwt(&token, &key, &[])?;
+        let mut trust = TrustStore::new();
+        trust.add_jwk(&key.public_jwk())?;
+        let (f, r, ratio) = pair(
+            &a,
+            || {
+                black_box(govcred::status::load_list_bytes(
+                    black_box(&cwt),
+                    &trust,
+                    60,
+                ))
+                .ok();
+            },
+            || {
+                black_box(govcred::status::load_list_bytes(
+                    black_box(jwt.as_bytes()),
+                    &trust,
+                    60,
+                ))
+                .ok();
+            },
+        );
+        rows.push(Row {
+            format: "status",
+            alg: "ES256",
+            operation: "load a 1M-entry statuslist+cwt (verify + inflate)",
+            per_second: f,
+            raw_operation: "load the same list as statuslist+jwt",
+            raw_per_second: r,
+            ratio,
+            target_ratio: None,
+            bytes: cwt.len(),
+        });
     }
     if wants(&a, "store") {
         store_bench(&a, now, &mut rows, &mut other)?;

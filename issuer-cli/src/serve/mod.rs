@@ -53,18 +53,13 @@ pub fn run(a: ServeArgs) -> CliResult {
     }
     std::fs::create_dir_all(&a.data)
         .map_err(|e| CliError::input(format!("cannot create {}: {e}", a.data.display())))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::input(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(a))
-}
-
-async fn serve(a: ServeArgs) -> CliResult {
-    let listener = tokio::net::TcpListener::bind(a.listen)
-        .await
+    // Bind and load the services before the runtime starts: loading may fetch
+    // registered JWKS URLs with a blocking client.
+    let listener = std::net::TcpListener::bind(a.listen)
         .map_err(|e| CliError::input(format!("cannot listen on {}: {e}", a.listen)))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| CliError::input(format!("cannot configure the listener: {e}")))?;
     let bound = listener
         .local_addr()
         .map_err(|e| CliError::input(format!("cannot read the bound address: {e}")))?;
@@ -79,6 +74,21 @@ async fn serve(a: ServeArgs) -> CliResult {
         });
         router = router.merge(status_service::router(service));
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::input(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(serve(listener, router, announce))
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    router: axum::Router,
+    announce: serde_json::Value,
+) -> CliResult {
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| CliError::input(format!("cannot use the listener: {e}")))?;
     // One line, flushed: tests and supervisors read the port from it.
     println!("{announce}");
     use std::io::Write;

@@ -22,7 +22,8 @@
 //! {"clients": [{"client_id": "dept-a", "list_type": "token", "jwks": "dept-a.jwks.json"}]}
 //! ```
 //!
-//! `jwks` is a file (relative to the clients file) or an inline `{"keys": [...]}`;
+//! `jwks` is a file (relative to the clients file), an inline `{"keys": [...]}`, or an
+//! `https://` URL fetched once at start (plain `http://` only to loopback, for tests);
 //! `list_type` is `token` (mdoc / SD-JWT VC) or `bitstring` (JWT VC). A request's `kid`
 //! must name a key of that JWKS and its `iss` must be the `client_id`.
 //!
@@ -266,9 +267,7 @@ fn load_clients(path: &Path) -> Result<HashMap<String, Client>, CliError> {
         };
         let jwks = match c.get("jwks") {
             Some(Value::String(s)) if s.starts_with("https://") || s.starts_with("http://") => {
-                return Err(bad(format!(
-                    "clients[{i}] ({id}): fetching a JWKS URL is not supported yet; save it to a file and name the file"
-                )))
+                fetch_jwks(s).map_err(|e| bad(format!("clients[{i}] ({id}): {e}")))?
             }
             Some(Value::String(s)) => files::read_json(&base.join(s))?,
             Some(v @ Value::Object(_)) => v.clone(),
@@ -295,6 +294,36 @@ fn load_clients(path: &Path) -> Result<HashMap<String, Client>, CliError> {
         }
     }
     Ok(out)
+}
+
+/// Fetch a department's JWKS URL (once, at start: restart the service to pick up a
+/// rotated key). HTTPS only, except plain HTTP to a loopback host (for testing).
+fn fetch_jwks(url: &str) -> Result<Value, String> {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            url.strip_prefix(p)
+                .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+        });
+    if !url.starts_with("https://") && !loopback {
+        return Err(format!("JWKS URL {url} must be https"));
+    }
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+    let resp = client
+        .get(url)
+        .send()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("GET {url}: HTTP {}", resp.status().as_u16()));
+    }
+    let text = resp.text().map_err(|e| format!("GET {url}: {e}"))?;
+    if text.len() > 256 * 1024 {
+        return Err(format!("GET {url}: the JWKS is larger than 256 KiB"));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("GET {url}: not JSON: {e}"))
 }
 
 /// The routes of the service.
