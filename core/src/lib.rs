@@ -41,6 +41,7 @@ pub mod did;
 pub mod error;
 pub mod format;
 pub mod jose;
+pub mod oid4vci;
 pub mod pki;
 pub mod platform;
 pub mod report;
