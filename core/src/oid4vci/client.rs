@@ -104,7 +104,10 @@ impl WalletClient {
     fn get_ok(&self, url: &str, limit: usize, what: &'static str) -> Result<Vec<u8>> {
         let r = self.send(HttpRequest::get(url, limit), what)?;
         if r.status != 200 {
-            return Err(Error::Http(format!("GET {url} ({what}) answered {}", r.status)));
+            return Err(Error::Http(format!(
+                "GET {url} ({what}) answered {}",
+                r.status
+            )));
         }
         Ok(r.body)
     }
@@ -133,7 +136,10 @@ impl WalletClient {
     /// `{as}/token`.
     pub fn token_endpoint(&self, as_url: &str) -> Result<String> {
         let url = AuthorizationServerMetadata::well_known_url(as_url);
-        match self.send(HttpRequest::get(&url, MAX_METADATA_LEN), "authorization server metadata") {
+        match self.send(
+            HttpRequest::get(&url, MAX_METADATA_LEN),
+            "authorization server metadata",
+        ) {
             Ok(r) if r.status == 200 => {
                 Ok(AuthorizationServerMetadata::from_json(&r.body)?.token_endpoint)
             }
@@ -177,8 +183,8 @@ impl WalletClient {
         if r.status != 200 {
             return Err(error_of(&r));
         }
-        let tokens: TokenResponse = serde_json::from_slice(&r.body)
-            .map_err(super::json_error("token response"))?;
+        let tokens: TokenResponse =
+            serde_json::from_slice(&r.body).map_err(super::json_error("token response"))?;
         let access_token = SecretString::new(tokens.access_token.clone());
         let mut nonce = tokens
             .c_nonce
@@ -251,7 +257,10 @@ impl WalletClient {
         let mut trust = TrustStore::new();
         if format == FORMAT_MDOC {
             let uri = metadata.mdoc_iacas_uri.as_deref().ok_or_else(|| {
-                Error::malformed("credential issuer metadata", "no mdoc_iacas_uri for an mdoc")
+                Error::malformed(
+                    "credential issuer metadata",
+                    "no mdoc_iacas_uri for an mdoc",
+                )
             })?;
             let body = self.get_ok(uri, MAX_METADATA_LEN, "IACA list")?;
             let n = add_iacas(&mut trust, &body)?;
@@ -304,7 +313,8 @@ impl WalletClient {
         event: NotificationEvent,
         description: Option<&str>,
     ) -> Result<()> {
-        let (Some(endpoint), Some(id)) = (&received.notification_endpoint, &received.notification_id)
+        let (Some(endpoint), Some(id)) =
+            (&received.notification_endpoint, &received.notification_id)
         else {
             return Ok(());
         };

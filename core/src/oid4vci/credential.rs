@@ -59,9 +59,16 @@ impl CredentialRequest {
     /// The JWT proof; a missing or non-`jwt` proof is `invalid_proof`.
     pub fn jwt_proof(&self) -> Result<&str> {
         match &self.proof {
-            Some(Proof { proof_type, jwt: Some(j) }) if proof_type == "jwt" => Ok(j),
-            Some(_) => Err(Error::InvalidProof("proof_type must be \"jwt\" with a jwt member".into())),
-            None => Err(Error::InvalidProof("no proof in the credential request".into())),
+            Some(Proof {
+                proof_type,
+                jwt: Some(j),
+            }) if proof_type == "jwt" => Ok(j),
+            Some(_) => Err(Error::InvalidProof(
+                "proof_type must be \"jwt\" with a jwt member".into(),
+            )),
+            None => Err(Error::InvalidProof(
+                "no proof in the credential request".into(),
+            )),
         }
     }
 }

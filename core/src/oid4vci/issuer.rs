@@ -34,7 +34,9 @@ use serde_json::{json, Value};
 use super::credential::{
     CredentialRequest, CredentialResponse, ErrorBody, IssuedCredential, NotificationRequest,
 };
-use super::metadata::{AuthorizationServerMetadata, CredentialConfiguration, CredentialIssuerMetadata};
+use super::metadata::{
+    AuthorizationServerMetadata, CredentialConfiguration, CredentialIssuerMetadata,
+};
 use super::offer::{CredentialOffer, GOVUK_WALLET_ENTRY, PRE_AUTHORIZED_CODE_GRANT};
 use super::proof::{self, ProofPolicy};
 use super::token::{self, AccessTokenClaims, PreAuthorizedCode, TokenRequest, TokenResponse};
@@ -558,8 +560,11 @@ impl Issuer {
             self.keys.signer.as_ref(),
         )?;
         self.state.put_offer(&pending)?;
-        let offer =
-            CredentialOffer::pre_authorized(&self.config.credential_issuer, configuration_id, &code);
+        let offer = CredentialOffer::pre_authorized(
+            &self.config.credential_issuer,
+            configuration_id,
+            &code,
+        );
         let link = offer.to_link(&self.config.wallet_entry)?;
         Ok(CreatedOffer {
             pending,
@@ -673,7 +678,9 @@ impl Issuer {
         let post = request.method.eq_ignore_ascii_case("POST");
         let json_ok = |v: &Value| json_response(200, v, false);
         match () {
-            _ if get && path == meta_path => json_ok(&serde_json::to_value(self.metadata()).unwrap_or_default()),
+            _ if get && path == meta_path => {
+                json_ok(&serde_json::to_value(self.metadata()).unwrap_or_default())
+            }
             _ if get && path == as_path && self.config.authorization_server.is_none() => json_ok(
                 &serde_json::to_value(self.authorization_server_metadata()).unwrap_or_default(),
             ),
@@ -865,7 +872,9 @@ impl Issuer {
             .state
             .use_once(&format!("jti:{}", at.jti), at.exp + self.config.leeway)?
         {
-            return Err(Error::InvalidToken("the access token was already used".into()));
+            return Err(Error::InvalidToken(
+                "the access token was already used".into(),
+            ));
         }
         let offer = self.state.take_offer(&offer_id)?.ok_or_else(|| {
             Error::InvalidToken("the offer was already redeemed or is unknown".into())
@@ -966,14 +975,17 @@ impl Issuer {
                 draft.claims = claims;
                 draft.holder_key = Some(proof.holder_key.jwk().to_public());
                 draft.expires_at = Some(valid_until);
-                draft.status = status.map(|(l, idx)| json!({"status_list": {"idx": idx, "uri": l.uri}}));
+                draft.status =
+                    status.map(|(l, idx)| json!({"status_list": {"idx": idx, "uri": l.uri}}));
                 draft.kid = Some(kid);
                 sd_jwt::issue(&draft, None, signer, now)
             }
             CredentialTemplate::Mdoc { doctype } => {
-                let (ds, ds_signer) = self.keys.document_signer.as_ref().ok_or_else(|| {
-                    Error::claim("mdoc", "no Document Signer configured")
-                })?;
+                let (ds, ds_signer) = self
+                    .keys
+                    .document_signer
+                    .as_ref()
+                    .ok_or_else(|| Error::claim("mdoc", "no Document Signer configured"))?;
                 let draft = mdoc::MdocDraft {
                     doctype: doctype.clone(),
                     claims,
@@ -1078,7 +1090,11 @@ fn error_response(endpoint: Endpoint, e: &Error, nonce_ttl: i64) -> HttpResponse
                     body: Vec::new(),
                 };
             }
-            (401, body("invalid_token"), Some("Bearer error=\"invalid_token\""))
+            (
+                401,
+                body("invalid_token"),
+                Some("Bearer error=\"invalid_token\""),
+            )
         }
         Error::InvalidGrant(_) => (400, body("invalid_grant"), None),
         Error::UnsupportedGrantType(_) => (400, body("unsupported_grant_type"), None),
@@ -1093,9 +1109,7 @@ fn error_response(endpoint: Endpoint, e: &Error, nonce_ttl: i64) -> HttpResponse
             (400, body("unknown_credential_configuration"), None)
         }
         Error::InvalidNotificationId(_) => (400, body("invalid_notification_id"), None),
-        Error::InvalidNotificationRequest(_) => {
-            (400, body("invalid_notification_request"), None)
-        }
+        Error::InvalidNotificationRequest(_) => (400, body("invalid_notification_request"), None),
         Error::InvalidRequest(_) | Error::Malformed { .. } => match endpoint {
             Endpoint::Token => (400, body("invalid_request"), None),
             Endpoint::Credential => (400, body("invalid_credential_request"), None),

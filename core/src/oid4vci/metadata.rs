@@ -89,8 +89,8 @@ impl CredentialIssuerMetadata {
                 limit: MAX_METADATA_LEN,
             });
         }
-        let m: Self =
-            serde_json::from_slice(bytes).map_err(super::json_error("credential issuer metadata"))?;
+        let m: Self = serde_json::from_slice(bytes)
+            .map_err(super::json_error("credential issuer metadata"))?;
         if super::base(&m.credential_issuer) != super::base(expected_issuer) {
             return Err(Error::malformed(
                 "credential issuer metadata",

@@ -90,8 +90,7 @@ pub fn check_url(url: &str, what: &'static str) -> Result<()> {
 
 fn is_loopback(authority: &str) -> bool {
     let host = if let Some(v6) = authority.strip_prefix('[') {
-        return v6.starts_with("::1]")
-            && (v6.len() == 4 || v6[4..].starts_with(':'));
+        return v6.starts_with("::1]") && (v6.len() == 4 || v6[4..].starts_with(':'));
     } else {
         authority.split(':').next().unwrap_or_default()
     };

@@ -137,7 +137,10 @@ impl CredentialOffer {
     fn check(&self) -> Result<()> {
         check_url(&self.credential_issuer, "credential_issuer")?;
         if self.credential_configuration_ids.is_empty()
-            || self.credential_configuration_ids.iter().any(String::is_empty)
+            || self
+                .credential_configuration_ids
+                .iter()
+                .any(String::is_empty)
         {
             return Err(Error::malformed(
                 "credential offer",
@@ -218,7 +221,8 @@ impl OfferLink {
                         v
                     } else {
                         // Tolerated: base64url (the GOV.UK docs' prose), padded or not.
-                        let bytes = crate::b64::decode(v.trim_end_matches('='), "credential_offer")?;
+                        let bytes =
+                            crate::b64::decode(v.trim_end_matches('='), "credential_offer")?;
                         String::from_utf8(bytes).map_err(|_| {
                             Error::malformed("credential offer", "base64url content is not UTF-8")
                         })?
@@ -248,13 +252,20 @@ mod tests {
     fn round_trip_and_tolerance() {
         let offer = CredentialOffer::pre_authorized("https://i.gov.uk", "X", "a.b.c");
         let link = offer.to_link(STANDARD_ENTRY).unwrap();
-        assert_eq!(OfferLink::parse(&link).unwrap(), OfferLink::ByValue(offer.clone()));
+        assert_eq!(
+            OfferLink::parse(&link).unwrap(),
+            OfferLink::ByValue(offer.clone())
+        );
         let b64 = format!(
             "{GOVUK_WALLET_ENTRY}?credential_offer={}",
             crate::b64::encode(offer.to_json())
         );
-        assert_eq!(OfferLink::parse(&b64).unwrap(), OfferLink::ByValue(offer.clone()));
-        let by_ref = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fi.gov.uk%2Fo%2F1";
+        assert_eq!(
+            OfferLink::parse(&b64).unwrap(),
+            OfferLink::ByValue(offer.clone())
+        );
+        let by_ref =
+            "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fi.gov.uk%2Fo%2F1";
         assert_eq!(
             OfferLink::parse(by_ref).unwrap(),
             OfferLink::ByReference("https://i.gov.uk/o/1".into())
@@ -268,8 +279,14 @@ mod tests {
             OfferLink::parse(&http.to_json()).unwrap_err().code(),
             ErrorCode::InsecureUrl
         );
-        let big = format!("{STANDARD_ENTRY}?credential_offer={}", "a".repeat(MAX_OFFER_LEN));
-        assert_eq!(OfferLink::parse(&big).unwrap_err().code(), ErrorCode::InputTooLarge);
+        let big = format!(
+            "{STANDARD_ENTRY}?credential_offer={}",
+            "a".repeat(MAX_OFFER_LEN)
+        );
+        assert_eq!(
+            OfferLink::parse(&big).unwrap_err().code(),
+            ErrorCode::InputTooLarge
+        );
         for bad in [
             "https://x/wallet/add",
             "https://x/wallet/add?foo=1",

@@ -50,7 +50,8 @@ pub fn build_proof(
     if let Some(n) = nonce {
         payload.insert("nonce".into(), n.into());
     }
-    let body = serde_json::to_vec(&payload).map_err(|e| Error::malformed("proof", e.to_string()))?;
+    let body =
+        serde_json::to_vec(&payload).map_err(|e| Error::malformed("proof", e.to_string()))?;
     jose::sign_compact(header, &body, holder)
 }
 
@@ -103,7 +104,9 @@ pub fn verify_proof(jwt: &str, policy: &ProofPolicy) -> Result<VerifiedProof> {
         return Err(bad(format!("header typ must be {PROOF_TYP}")));
     }
     if jws.header().contains_key("jwk") || jws.header().contains_key("x5c") {
-        return Err(bad("header must name the key by kid (did:key) only, no jwk or x5c".into()));
+        return Err(bad(
+            "header must name the key by kid (did:key) only, no jwk or x5c".into(),
+        ));
     }
     let kid = jws
         .kid()
@@ -172,9 +175,16 @@ mod tests {
             let t = build_proof(&k, "https://i", None, iat).unwrap();
             assert_eq!(verify_proof(&t, &p).unwrap().iat, seconds);
         }
-        for (aud, iat) in [("https://other", now), ("https://i", now + 100), ("https://i", now - 1000)] {
+        for (aud, iat) in [
+            ("https://other", now),
+            ("https://i", now + 100),
+            ("https://i", now - 1000),
+        ] {
             let t = build_proof(&k, aud, None, iat).unwrap();
-            assert_eq!(verify_proof(&t, &p).unwrap_err().code(), ErrorCode::InvalidProof);
+            assert_eq!(
+                verify_proof(&t, &p).unwrap_err().code(),
+                ErrorCode::InvalidProof
+            );
         }
     }
 }

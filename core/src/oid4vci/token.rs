@@ -51,11 +51,17 @@ pub struct PreAuthorizedCode {
     pub exp: i64,
 }
 
-fn signed(header_typ: &str, kid: &str, claims: &impl Serialize, signer: &dyn Signer) -> Result<String> {
+fn signed(
+    header_typ: &str,
+    kid: &str,
+    claims: &impl Serialize,
+    signer: &dyn Signer,
+) -> Result<String> {
     let mut header = Map::new();
     header.insert("typ".into(), header_typ.into());
     header.insert("kid".into(), kid.into());
-    let body = serde_json::to_vec(claims).map_err(|e| Error::malformed("JWT payload", e.to_string()))?;
+    let body =
+        serde_json::to_vec(claims).map_err(|e| Error::malformed("JWT payload", e.to_string()))?;
     jose::sign_compact(header, &body, signer)
 }
 
@@ -92,19 +98,26 @@ pub fn verify_pre_authorized_code(
         return Err(grant("header typ must be \"JWT\"".into()));
     }
     verify_any(&jws, keys).map_err(|e| grant(format!("signature: {e}")))?;
-    let c: PreAuthorizedCode = serde_json::from_slice(jws.payload())
-        .map_err(|e| grant(format!("claims: {e}")))?;
+    let c: PreAuthorizedCode =
+        serde_json::from_slice(jws.payload()).map_err(|e| grant(format!("claims: {e}")))?;
     if c.aud != expected_aud {
-        return Err(grant(format!("aud {:?} is not this authorisation server", c.aud)));
+        return Err(grant(format!(
+            "aud {:?} is not this authorisation server",
+            c.aud
+        )));
     }
     if c.exp + leeway <= now {
         return Err(grant("the pre-authorised code has expired".into()));
     }
     if c.iat > now + leeway {
-        return Err(grant("the pre-authorised code is issued in the future".into()));
+        return Err(grant(
+            "the pre-authorised code is issued in the future".into(),
+        ));
     }
     if c.credential_identifiers.len() != 1 || c.credential_configuration_ids.len() != 1 {
-        return Err(grant("exactly one credential identifier and configuration id expected".into()));
+        return Err(grant(
+            "exactly one credential identifier and configuration id expected".into(),
+        ));
     }
     Ok(c)
 }
@@ -159,8 +172,8 @@ impl TokenRequest {
         }
         let text = std::str::from_utf8(body)
             .map_err(|_| Error::InvalidRequest("token request is not UTF-8".into()))?;
-        let pairs = parse_form(text, "token request")
-            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let pairs =
+            parse_form(text, "token request").map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let one = |name: &str| -> Result<Option<String>> {
             let mut it = pairs.iter().filter(|(k, _)| k == name);
             let first = it.next().map(|(_, v)| v.clone());
@@ -225,7 +238,11 @@ pub struct AccessTokenClaims {
 }
 
 /// Sign an access token (`typ: at+jwt`).
-pub fn sign_access_token(claims: &AccessTokenClaims, kid: &str, signer: &dyn Signer) -> Result<String> {
+pub fn sign_access_token(
+    claims: &AccessTokenClaims,
+    kid: &str,
+    signer: &dyn Signer,
+) -> Result<String> {
     signed(ACCESS_TOKEN_TYP, kid, claims, signer)
 }
 
@@ -256,7 +273,10 @@ pub fn verify_access_token(
     let c: AccessTokenClaims =
         serde_json::from_slice(jws.payload()).map_err(|e| bad(format!("claims: {e}")))?;
     if super::base(&c.iss) != super::base(expected_iss) {
-        return Err(bad(format!("iss {:?} is not the authorisation server", c.iss)));
+        return Err(bad(format!(
+            "iss {:?} is not the authorisation server",
+            c.iss
+        )));
     }
     if super::base(&c.aud) != super::base(expected_aud) {
         return Err(bad(format!("aud {:?} is not this issuer", c.aud)));
@@ -265,7 +285,9 @@ pub fn verify_access_token(
         return Err(bad("the access token has expired".into()));
     }
     if c.credential_configuration_ids.len() != 1 {
-        return Err(bad("exactly one credential_configuration_id expected".into()));
+        return Err(bad(
+            "exactly one credential_configuration_id expected".into()
+        ));
     }
     Ok(c)
 }
@@ -278,14 +300,21 @@ mod tests {
 
     #[test]
     fn form_round_trip_and_errors() {
-        let r = TokenRequest { pre_authorized_code: "a.b+c/=".into(), tx_code: None };
+        let r = TokenRequest {
+            pre_authorized_code: "a.b+c/=".into(),
+            tx_code: None,
+        };
         assert_eq!(TokenRequest::from_form(r.to_form().as_bytes()).unwrap(), r);
         assert_eq!(
-            TokenRequest::from_form(b"grant_type=password").unwrap_err().code(),
+            TokenRequest::from_form(b"grant_type=password")
+                .unwrap_err()
+                .code(),
             ErrorCode::UnsupportedGrantType
         );
         assert_eq!(
-            TokenRequest::from_form(b"pre-authorized_code=x").unwrap_err().code(),
+            TokenRequest::from_form(b"pre-authorized_code=x")
+                .unwrap_err()
+                .code(),
             ErrorCode::InvalidRequest
         );
     }
@@ -305,11 +334,20 @@ mod tests {
         };
         let t = sign_access_token(&c, "k", &k).unwrap();
         let keys = [k.verifying_key().clone()];
-        assert_eq!(verify_access_token(&t, &keys, "https://as", "https://i", 50, 0).unwrap(), c);
+        assert_eq!(
+            verify_access_token(&t, &keys, "https://as", "https://i", 50, 0).unwrap(),
+            c
+        );
         assert_eq!(peek_c_nonce(&t).as_deref(), Some("n"));
-        for (iss, aud, now) in [("https://x", "https://i", 50), ("https://as", "https://x", 50), ("https://as", "https://i", 101)] {
+        for (iss, aud, now) in [
+            ("https://x", "https://i", 50),
+            ("https://as", "https://x", 50),
+            ("https://as", "https://i", 101),
+        ] {
             assert_eq!(
-                verify_access_token(&t, &keys, iss, aud, now, 0).unwrap_err().code(),
+                verify_access_token(&t, &keys, iss, aud, now, 0)
+                    .unwrap_err()
+                    .code(),
                 ErrorCode::InvalidToken
             );
         }
