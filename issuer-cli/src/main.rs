@@ -6,13 +6,17 @@
 mod bench;
 mod demo;
 mod files;
+mod http;
 mod iaca;
 mod issue;
 mod keys;
+mod offer;
 mod present;
+mod serve;
 mod status;
 mod vectors;
 mod verify;
+mod wallet_receive;
 
 use std::process::ExitCode;
 
@@ -81,6 +85,14 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
+    /// Run the OpenID4VCI issuer (`--init DIR` writes a working configuration first).
+    Serve(serve::ServeArgs),
+    /// OpenID4VCI credential offers.
+    #[command(subcommand)]
+    Offer(offer::OfferCommand),
+    /// Reference wallet: receive credentials over OpenID4VCI.
+    #[command(subcommand)]
+    Wallet(wallet_receive::WalletCommand),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +108,9 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
+        Command::Serve(a) => serve::run(a),
+        Command::Offer(c) => offer::run(c),
+        Command::Wallet(c) => wallet_receive::run(c),
     };
     match result {
         Ok(code) => code,
