@@ -32,6 +32,13 @@ pub struct CreateArgs {
     /// Directory for the QR code files (default: current directory).
     #[arg(long, default_value = ".")]
     qr_dir: PathBuf,
+    /// Make this many offers with the same claims (one link per line), e.g. for a batch
+    /// of letters or a load test.
+    #[arg(long, default_value_t = 1)]
+    count: usize,
+    /// Do not write QR code files.
+    #[arg(long)]
+    no_qr: bool,
 }
 
 /// Pixels per QR module and quiet zone (modules).
@@ -88,17 +95,24 @@ pub fn run(cmd: OfferCommand) -> CliResult {
         OfferCommand::Create(a) => {
             let (_, engine, _) = crate::serve::issuer::load(&a.config)?;
             let claims = files::read_json(&a.claims)?;
-            let created = engine.create_offer(&a.config_id, claims, a.subject.clone())?;
-            let (png_path, svg_path) = write_qr(&a.qr_dir, &created.pending.id, &created.link)?;
-            println!("{}", created.link);
-            eprintln!(
-                "govcred: offer {} for {} (expires {}); QR code: {} {}",
-                created.pending.id,
-                a.config_id,
-                govcred::datetime::format(created.pending.expires_at),
-                png_path.display(),
-                svg_path.display()
-            );
+            for _ in 0..a.count.max(1) {
+                let created =
+                    engine.create_offer(&a.config_id, claims.clone(), a.subject.clone())?;
+                println!("{}", created.link);
+                let qr = if a.no_qr {
+                    String::new()
+                } else {
+                    let (png_path, svg_path) =
+                        write_qr(&a.qr_dir, &created.pending.id, &created.link)?;
+                    format!("; QR code: {} {}", png_path.display(), svg_path.display())
+                };
+                eprintln!(
+                    "govcred: offer {} for {} (expires {}){qr}",
+                    created.pending.id,
+                    a.config_id,
+                    govcred::datetime::format(created.pending.expires_at),
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -204,9 +204,11 @@ pub fn load(path: &Path) -> Result<(IssuerToml, Arc<Issuer>, Arc<SqliteState>), 
             FORMAT_MDOC => CredentialTemplate::Mdoc {
                 doctype: need(&c.doctype, "doctype")?,
             },
-            other => return Err(input(format!(
+            other => {
+                return Err(input(format!(
                 "configuration {id}: unknown format {other:?} (jwt_vc_json, dc+sd-jwt, mso_mdoc)"
-            ))),
+            )))
+            }
         };
         let mut spec = CredentialSpec::new(template);
         spec.validity_days = c.validity_days;
