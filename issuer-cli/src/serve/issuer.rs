@@ -137,7 +137,13 @@ pub fn read_config(path: &Path) -> Result<(IssuerToml, PathBuf), CliError> {
 pub struct RegistryLists {
     store: PathBuf,
     lock: Mutex<()>,
+    /// Signed lists by URI: (digest of the statuses signed, signed at, text). Re-signed
+    /// when a status changes or after [`REPUBLISH_SECS`].
+    signed: Mutex<std::collections::HashMap<String, ([u8; 32], i64, String)>>,
 }
+
+/// Longest time a signed status list is served before it is signed again.
+pub const REPUBLISH_SECS: i64 = 60;
 
 impl StatusLists for RegistryLists {
     fn allocate(&self, uri: &str) -> govcred::Result<usize> {
@@ -157,9 +163,19 @@ impl StatusLists for RegistryLists {
             Ok(r) => r,
             Err(_) => return Ok(None),
         };
-        status::sign_list(&rec, now)
-            .map(Some)
-            .map_err(|e| govcred::Error::Storage(e.message))
+        let digest = govcred::crypto::sha256(rec.statuses.to_string().as_bytes());
+        let mut cache = self
+            .signed
+            .lock()
+            .map_err(|_| govcred::Error::Storage("status cache lock poisoned".into()))?;
+        if let Some((d, at, text)) = cache.get(uri) {
+            if *d == digest && now - at < REPUBLISH_SECS {
+                return Ok(Some(text.clone()));
+            }
+        }
+        let text = status::sign_list(&rec, now).map_err(|e| govcred::Error::Storage(e.message))?;
+        cache.insert(uri.to_string(), (digest, now, text.clone()));
+        Ok(Some(text))
     }
 }
 
@@ -241,6 +257,7 @@ pub fn load(path: &Path) -> Result<(IssuerToml, Arc<Issuer>, Arc<SqliteState>), 
         issuer = issuer.with_status_lists(Arc::new(RegistryLists {
             store,
             lock: Mutex::new(()),
+            signed: Mutex::default(),
         }));
     }
     Ok((cfg, Arc::new(issuer), state))
