@@ -310,7 +310,7 @@ fn site_path(uri: &str) -> Result<PathBuf, CliError> {
 /// `govcred serve` answers).
 pub fn sign_list(rec: &ListRecord, now: i64) -> Result<String, CliError> {
     let key = files::read_signing_key(&rec.key)?;
-    let list = statuses(&rec)?;
+    let list = statuses(rec)?;
     let text = match rec.kind {
         Kind::Token => token_status_list::sign_token(
             &StatusListToken {

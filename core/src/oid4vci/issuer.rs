@@ -211,10 +211,10 @@ impl IssuerState for MemoryState {
         _now: i64,
     ) -> Result<bool> {
         let mut g = self.lock()?;
-        if !g
+        if g
             .issued
             .get(notification_id)
-            .is_some_and(|r| r.offer_id == offer_id)
+            .is_none_or(|r| r.offer_id != offer_id)
         {
             return Ok(false);
         }

@@ -139,8 +139,11 @@ pub struct RegistryLists {
     lock: Mutex<()>,
     /// Signed lists by URI: (digest of the statuses signed, signed at, text). Re-signed
     /// when a status changes or after [`REPUBLISH_SECS`].
-    signed: Mutex<std::collections::HashMap<String, ([u8; 32], i64, String)>>,
+    signed: Mutex<std::collections::HashMap<String, SignedList>>,
 }
+
+/// A signed list: digest of the statuses, when signed, the text.
+type SignedList = ([u8; 32], i64, String);
 
 /// Longest time a signed status list is served before it is signed again.
 pub const REPUBLISH_SECS: i64 = 60;
