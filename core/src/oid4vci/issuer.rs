@@ -211,8 +211,7 @@ impl IssuerState for MemoryState {
         _now: i64,
     ) -> Result<bool> {
         let mut g = self.lock()?;
-        if g
-            .issued
+        if g.issued
             .get(notification_id)
             .is_none_or(|r| r.offer_id != offer_id)
         {
