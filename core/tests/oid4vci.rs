@@ -571,3 +571,48 @@ fn messages_have_the_govuk_shapes() {
         govcred::oid4vci::client::add_iacas(&mut trust, &serde_json::to_vec(&vi).unwrap()).unwrap();
     assert_eq!(n, 1);
 }
+
+/// Serves one offer by reference and an oversized document, else the issuer.
+struct WithExtras(Arc<Issuer>, String);
+
+impl HttpClient for WithExtras {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let body = match request.url.as_str() {
+            "https://issuer.example.gov.uk/offers/1" => self.1.clone().into_bytes(),
+            "https://issuer.example.gov.uk/big" => vec![b' '; request.max_response_bytes + 1],
+            _ => return Ok(self.0.handle(request)),
+        };
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body,
+        })
+    }
+}
+
+#[test]
+fn offer_by_reference_and_response_limits() {
+    let f = fixture();
+    let offer = f.issuer.create_offer("Pid", claims("Pid"), None).unwrap();
+    let c = WalletClient::new(Arc::new(WithExtras(
+        f.issuer.clone(),
+        offer.offer.to_json(),
+    )))
+    .with_clock(f.clock.clone());
+    let holder = SoftwareKey::generate(Alg::ES256).unwrap();
+    let link = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.example.gov.uk%2Foffers%2F1";
+    let got = c.receive(link, &holder).unwrap();
+    assert!(got.report.valid);
+    let big =
+        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.example.gov.uk%2Fbig";
+    assert_eq!(
+        c.resolve_offer(big).unwrap_err().code(),
+        ErrorCode::InputTooLarge
+    );
+    // Offers naming a plain-http, non-loopback issuer are refused before any request.
+    let evil = CredentialOffer::pre_authorized("http://issuer.example.gov.uk", "Pid", "x");
+    assert_eq!(
+        c.receive(&evil.to_json(), &holder).unwrap_err().code(),
+        ErrorCode::InsecureUrl
+    );
+}
