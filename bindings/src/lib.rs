@@ -65,6 +65,30 @@ pub enum ErrorCode {
     SignerFailed,
     /// `crypto_backend`
     CryptoBackend,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `invalid_token`
+    InvalidToken,
+    /// `invalid_proof`
+    InvalidProof,
+    /// `invalid_nonce`
+    InvalidNonce,
+    /// `invalid_request`
+    InvalidRequest,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `unknown_credential_configuration`
+    UnknownCredentialConfiguration,
+    /// `invalid_notification_id`
+    InvalidNotificationId,
+    /// `invalid_notification_request`
+    InvalidNotificationRequest,
+    /// `insecure_url`
+    InsecureUrl,
+    /// `http_failed`
+    HttpFailed,
+    /// `storage_failed`
+    StorageFailed,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -98,6 +122,18 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::StatusListStale => ErrorCode::StatusListStale,
             C::SignerFailed => ErrorCode::SignerFailed,
             C::CryptoBackend => ErrorCode::CryptoBackend,
+            C::InvalidGrant => ErrorCode::InvalidGrant,
+            C::InvalidToken => ErrorCode::InvalidToken,
+            C::InvalidProof => ErrorCode::InvalidProof,
+            C::InvalidNonce => ErrorCode::InvalidNonce,
+            C::InvalidRequest => ErrorCode::InvalidRequest,
+            C::UnsupportedGrantType => ErrorCode::UnsupportedGrantType,
+            C::UnknownCredentialConfiguration => ErrorCode::UnknownCredentialConfiguration,
+            C::InvalidNotificationId => ErrorCode::InvalidNotificationId,
+            C::InvalidNotificationRequest => ErrorCode::InvalidNotificationRequest,
+            C::InsecureUrl => ErrorCode::InsecureUrl,
+            C::HttpFailed => ErrorCode::HttpFailed,
+            C::StorageFailed => ErrorCode::StorageFailed,
         }
     }
 }
