@@ -91,6 +91,28 @@ pub enum ErrorCode {
     AudienceMismatch,
     /// `no_matching_credential`
     NoMatchingCredential,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `invalid_token`
+    InvalidToken,
+    /// `invalid_proof`
+    InvalidProof,
+    /// `invalid_nonce`
+    InvalidNonce,
+    /// `invalid_request`
+    InvalidRequest,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `unknown_credential_configuration`
+    UnknownCredentialConfiguration,
+    /// `invalid_notification_id`
+    InvalidNotificationId,
+    /// `invalid_notification_request`
+    InvalidNotificationRequest,
+    /// `insecure_url`
+    InsecureUrl,
+    /// `http_failed`
+    HttpFailed,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -137,6 +159,17 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::SessionState => ErrorCode::SessionState,
             C::AudienceMismatch => ErrorCode::AudienceMismatch,
             C::NoMatchingCredential => ErrorCode::NoMatchingCredential,
+            C::InvalidGrant => ErrorCode::InvalidGrant,
+            C::InvalidToken => ErrorCode::InvalidToken,
+            C::InvalidProof => ErrorCode::InvalidProof,
+            C::InvalidNonce => ErrorCode::InvalidNonce,
+            C::InvalidRequest => ErrorCode::InvalidRequest,
+            C::UnsupportedGrantType => ErrorCode::UnsupportedGrantType,
+            C::UnknownCredentialConfiguration => ErrorCode::UnknownCredentialConfiguration,
+            C::InvalidNotificationId => ErrorCode::InvalidNotificationId,
+            C::InvalidNotificationRequest => ErrorCode::InvalidNotificationRequest,
+            C::InsecureUrl => ErrorCode::InsecureUrl,
+            C::HttpFailed => ErrorCode::HttpFailed,
         }
     }
 }

@@ -99,6 +99,28 @@ pub enum ErrorCode {
     /// No stored credential can satisfy a presentation request (a query asks for a
     /// credential type or claim the wallet does not hold).
     NoMatchingCredential,
+    /// OAuth `invalid_grant`: the pre-authorised code is unknown, expired, already used or forged.
+    InvalidGrant,
+    /// OAuth `invalid_token`: the access token is missing its signature, expired, replayed or not for this issuer.
+    InvalidToken,
+    /// OpenID4VCI `invalid_proof`: the key proof is missing, malformed, badly signed or out of its window.
+    InvalidProof,
+    /// OpenID4VCI `invalid_nonce`: the proof's nonce is not the current `c_nonce`.
+    InvalidNonce,
+    /// OAuth `invalid_request` (`invalid_credential_request` at the credential endpoint).
+    InvalidRequest,
+    /// OAuth `unsupported_grant_type`.
+    UnsupportedGrantType,
+    /// OpenID4VCI `unknown_credential_configuration`.
+    UnknownCredentialConfiguration,
+    /// OpenID4VCI `invalid_notification_id`.
+    InvalidNotificationId,
+    /// OpenID4VCI `invalid_notification_request`.
+    InvalidNotificationRequest,
+    /// A URL is not https (and not loopback) or otherwise unusable.
+    InsecureUrl,
+    /// An HTTP exchange failed (transport error or an unexpected answer).
+    HttpFailed,
 }
 
 impl ErrorCode {
@@ -145,6 +167,17 @@ impl ErrorCode {
             ErrorCode::SessionState => "session_state",
             ErrorCode::AudienceMismatch => "audience_mismatch",
             ErrorCode::NoMatchingCredential => "no_matching_credential",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvalidProof => "invalid_proof",
+            ErrorCode::InvalidNonce => "invalid_nonce",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::UnknownCredentialConfiguration => "unknown_credential_configuration",
+            ErrorCode::InvalidNotificationId => "invalid_notification_id",
+            ErrorCode::InvalidNotificationRequest => "invalid_notification_request",
+            ErrorCode::InsecureUrl => "insecure_url",
+            ErrorCode::HttpFailed => "http_failed",
         }
     }
 }
@@ -370,7 +403,7 @@ pub enum Error {
         id: String,
     },
     /// The database failed.
-    #[error("wallet store: {0}")]
+    #[error("storage: {0}")]
     Storage(String),
     /// Device (holder) authentication of a presentation could not be checked.
     #[error("device authentication not checked: {0}")]
@@ -407,6 +440,52 @@ pub enum Error {
     /// Nothing in the wallet satisfies a query.
     #[error("no stored credential satisfies {0}")]
     NoMatchingCredential(String),
+    /// OAuth `invalid_grant`.
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
+    /// OAuth `invalid_token`.
+    #[error("invalid_token: {0}")]
+    InvalidToken(String),
+    /// OpenID4VCI `invalid_proof`.
+    #[error("invalid_proof: {0}")]
+    InvalidProof(String),
+    /// OpenID4VCI `invalid_nonce`; `fresh_nonce` is the nonce to use in a new proof, when
+    /// the issuer gave one.
+    #[error("invalid_nonce: {reason}")]
+    InvalidNonce {
+        /// What was wrong.
+        reason: String,
+        /// A fresh `c_nonce` for the retry.
+        fresh_nonce: Option<String>,
+    },
+    /// OAuth `invalid_request` / OpenID4VCI `invalid_credential_request`.
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    /// OAuth `unsupported_grant_type`.
+    #[error("unsupported_grant_type: {0:?} (only the pre-authorised code grant is supported)")]
+    UnsupportedGrantType(String),
+    /// OpenID4VCI `unknown_credential_configuration`.
+    #[error("unknown_credential_configuration: {0:?} is not in the issuer's credential_configurations_supported")]
+    UnknownCredentialConfiguration(String),
+    /// OpenID4VCI `invalid_notification_id`.
+    #[error("invalid_notification_id: {0}")]
+    InvalidNotificationId(String),
+    /// OpenID4VCI `invalid_notification_request`.
+    #[error("invalid_notification_request: {0}")]
+    InvalidNotificationRequest(String),
+    /// Not an https URL (loopback http is allowed for tests) or not a usable URL.
+    #[error("{what} {url:?} refused: {reason}")]
+    InsecureUrl {
+        /// Which URL.
+        what: &'static str,
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// HTTP transport failure or unexpected answer.
+    #[error("HTTP: {0}")]
+    Http(String),
 }
 
 impl Error {
@@ -455,6 +534,17 @@ impl Error {
             Error::SessionState(_) => ErrorCode::SessionState,
             Error::AudienceMismatch { .. } => ErrorCode::AudienceMismatch,
             Error::NoMatchingCredential(_) => ErrorCode::NoMatchingCredential,
+            Error::InvalidGrant(_) => ErrorCode::InvalidGrant,
+            Error::InvalidToken(_) => ErrorCode::InvalidToken,
+            Error::InvalidProof(_) => ErrorCode::InvalidProof,
+            Error::InvalidNonce { .. } => ErrorCode::InvalidNonce,
+            Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Error::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
+            Error::UnknownCredentialConfiguration(_) => ErrorCode::UnknownCredentialConfiguration,
+            Error::InvalidNotificationId(_) => ErrorCode::InvalidNotificationId,
+            Error::InvalidNotificationRequest(_) => ErrorCode::InvalidNotificationRequest,
+            Error::InsecureUrl { .. } => ErrorCode::InsecureUrl,
+            Error::Http(_) => ErrorCode::HttpFailed,
         }
     }
 

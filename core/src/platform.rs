@@ -200,3 +200,105 @@ impl Signer for KeyStoreSigner {
         self.store.sign(&self.alias, bytes)
     }
 }
+
+/// An HTTP request for an [`HttpClient`] (also what the sans-I/O protocol engines take in).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The absolute URL (for a client) or the path with query (for a server engine).
+    pub url: String,
+    /// Header names and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for `GET`).
+    pub body: Vec<u8>,
+    /// Largest response body the caller accepts; a client stops reading past it and
+    /// fails (the caller checks again).
+    pub max_response_bytes: usize,
+}
+
+impl HttpRequest {
+    /// A `GET` of `url` accepting at most `max_response_bytes`.
+    pub fn get(url: impl Into<String>, max_response_bytes: usize) -> Self {
+        HttpRequest {
+            method: "GET".into(),
+            url: url.into(),
+            max_response_bytes,
+            ..Default::default()
+        }
+    }
+
+    /// A `POST` of `body` with `content_type`.
+    pub fn post(
+        url: impl Into<String>,
+        content_type: &str,
+        body: Vec<u8>,
+        max_response_bytes: usize,
+    ) -> Self {
+        HttpRequest {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+            max_response_bytes,
+        }
+    }
+
+    /// Add a header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+}
+
+/// An HTTP response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Sends HTTP requests: the app passes its platform stack (URLSession, OkHttp), the
+/// CLI a Rust client. Implementations follow no redirects to other origins, use TLS
+/// for `https`, and stop reading a body past [`HttpRequest::max_response_bytes`]
+/// (returning [`crate::Error::TooLarge`] or [`crate::Error::Http`]). A non-2xx status
+/// is a normal response, not an error.
+///
+/// ```
+/// use govcred::platform::{HttpClient, HttpRequest, HttpResponse};
+/// struct Canned;
+/// impl HttpClient for Canned {
+///     fn send(&self, _req: &HttpRequest) -> govcred::Result<HttpResponse> {
+///         Ok(HttpResponse { status: 200, headers: vec![], body: b"{}".to_vec() })
+///     }
+/// }
+/// let r = Canned.send(&HttpRequest::get("https://issuer.example/.well-known/openid-credential-issuer", 1024)).unwrap();
+/// assert_eq!(r.status, 200);
+/// ```
+pub trait HttpClient: Send + Sync {
+    /// Send `request` and return the response (any status).
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse>;
+}

@@ -164,10 +164,16 @@ fn session_messages_cannot_be_replayed_altered_or_read_by_another_reader() {
     // counter has moved on); so is the reader's request replayed to the holder.
     let e = reader.receive(&reply).unwrap_err();
     assert!(
-        matches!(e.code().as_str(), "session_state" | "session_decryption_failed"),
+        matches!(
+            e.code().as_str(),
+            "session_state" | "session_decryption_failed"
+        ),
         "{e}"
     );
-    assert!(holder.receive(&msg, &[], NOW, 60).is_err(), "replayed request accepted");
+    assert!(
+        holder.receive(&msg, &[], NOW, 60).is_err(),
+        "replayed request accepted"
+    );
 
     // Another reader that saw the same QR code has other session keys.
     let mut eavesdropper = Reader::from_qr(&qr).unwrap();

@@ -6,10 +6,12 @@
 mod bench;
 mod demo;
 mod files;
+mod http;
 mod iaca;
 mod issue;
 mod keys;
 mod negative;
+mod offer;
 mod present;
 mod serve;
 mod status;
@@ -17,6 +19,7 @@ mod trust;
 mod vectors;
 mod verify;
 mod wallet;
+mod wallet_receive;
 
 use std::process::ExitCode;
 
@@ -85,9 +88,13 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
-    /// Run HTTP services: the central Status List Service (--status-service).
+    /// Run HTTP services: the OpenID4VCI issuer (--config; --init DIR writes one) or the
+    /// central Status List Service (--status-service).
     Serve(serve::ServeArgs),
-    /// The encrypted wallet store: add, list, show, delete, wipe.
+    /// OpenID4VCI credential offers.
+    #[command(subcommand)]
+    Offer(offer::OfferCommand),
+    /// The wallet: receive over OpenID4VCI, and the encrypted store (add, list, show, delete, wipe).
     #[command(subcommand)]
     Wallet(wallet::WalletCommand),
     /// Trust bundles for offline verifiers: build (sign) and show.
@@ -111,6 +118,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Wallet(c) => wallet::run(c),
         Command::Trust(c) => trust::run(c),
+        Command::Offer(c) => offer::run(c),
     };
     match result {
         Ok(code) => code,

@@ -392,6 +392,70 @@ fn site_path(uri: &str) -> Result<PathBuf, CliError> {
     Ok(PathBuf::from(path))
 }
 
+/// Sign the current state of list `rec` at `now` (what `status publish` writes and
+/// `govcred serve` answers).
+/// The Token Status List a registry record publishes at `now` (valid for two `ttl`s).
+fn token_of(rec: &ListRecord, list: StatusList, now: i64) -> StatusListToken {
+    StatusListToken {
+        sub: rec.uri.clone(),
+        iss: Some(rec.issuer.clone()),
+        iat: now,
+        exp: Some(now + 2 * rec.ttl),
+        ttl: Some(rec.ttl),
+        list,
+        kid: rec.kid.clone(),
+    }
+}
+
+pub fn sign_list(rec: &ListRecord, now: i64) -> Result<String, CliError> {
+    let key = files::read_signing_key(&rec.key)?;
+    let list = statuses(rec)?;
+    let text = match rec.kind {
+        Kind::Token => token_status_list::sign_token(&token_of(rec, list, now), &key)?,
+        Kind::Bitstring => {
+            let mut bits = BitstringList::new(rec.bits, rec.size)?;
+            for i in 0..rec.size {
+                let v = list.get(i)?;
+                if v != 0 {
+                    bits.set(i, v)?;
+                }
+            }
+            let kid = match &rec.kid {
+                Some(k) => k.clone(),
+                None => crate::issue::default_kid(&rec.issuer, key.verifying_key())?,
+            };
+            govcred::status::bitstring::sign_credential_jwt(
+                &StatusListCredential {
+                    id: rec.uri.clone(),
+                    issuer: rec.issuer.clone(),
+                    purpose: if rec.bits == 1 {
+                        "revocation".into()
+                    } else {
+                        "message".into()
+                    },
+                    status_size: rec.bits,
+                    list: bits,
+                    valid_from: Some(now),
+                    valid_until: Some(now + 2 * rec.ttl),
+                    ttl: Some(rec.ttl.saturating_mul(1000)), // W3C: milliseconds
+                    status_messages: vec![
+                        (0, "VALID".into()),
+                        (1, "INVALID".into()),
+                        (2, "SUSPENDED".into()),
+                    ]
+                    .into_iter()
+                    .filter(|(v, _)| rec.bits > 1 || *v < 2)
+                    .collect(),
+                },
+                &kid,
+                &key,
+                now,
+            )?
+        }
+    };
+    Ok(text)
+}
+
 pub fn run(cmd: StatusCommand) -> CliResult {
     let now = SystemClock.now();
     match cmd {
@@ -469,79 +533,23 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                     serde_json::from_value(files::read_json(&p)?).map_err(|e| {
                         CliError::input(format!("{}: corrupt registry entry: {e}", p.display()))
                     })?;
-                let key = files::read_signing_key(&rec.key)?;
-                let list = statuses(&rec)?;
                 let mut cwt_file = None;
-                let text = match rec.kind {
-                    Kind::Token => {
-                        let token = StatusListToken {
-                            sub: rec.uri.clone(),
-                            iss: Some(rec.issuer.clone()),
-                            iat: now,
-                            exp: Some(now + 2 * rec.ttl),
-                            ttl: Some(rec.ttl),
-                            list,
-                            kid: rec.kid.clone(),
-                        };
-                        if rec.cwt || a.cwt {
-                            let chain = match &rec.x5chain {
-                                Some(p) => {
-                                    Certificate::from_pem(&files::read_text(p)?).map_err(|e| {
-                                        CliError::input(format!("{}: {e}", p.display()))
-                                    })?
-                                }
-                                None => Vec::new(),
-                            };
-                            let bytes = govcred::status::cwt::sign_cwt(&token, &key, &chain)?;
-                            let mut out = a.out.join(site_path(&rec.uri)?).into_os_string();
-                            out.push(".cwt");
-                            let out = PathBuf::from(out);
-                            files::write(&out, &bytes)?;
-                            cwt_file = Some(out);
-                        }
-                        token_status_list::sign_token(&token, &key)?
-                    }
-                    Kind::Bitstring => {
-                        let mut bits = BitstringList::new(rec.bits, rec.size)?;
-                        for i in 0..rec.size {
-                            let v = list.get(i)?;
-                            if v != 0 {
-                                bits.set(i, v)?;
-                            }
-                        }
-                        let kid = match &rec.kid {
-                            Some(k) => k.clone(),
-                            None => crate::issue::default_kid(&rec.issuer, key.verifying_key())?,
-                        };
-                        govcred::status::bitstring::sign_credential_jwt(
-                            &StatusListCredential {
-                                id: rec.uri.clone(),
-                                issuer: rec.issuer.clone(),
-                                purpose: if rec.bits == 1 {
-                                    "revocation".into()
-                                } else {
-                                    "message".into()
-                                },
-                                status_size: rec.bits,
-                                list: bits,
-                                valid_from: Some(now),
-                                valid_until: Some(now + 2 * rec.ttl),
-                                ttl: Some(rec.ttl.saturating_mul(1000)), // W3C: milliseconds
-                                status_messages: vec![
-                                    (0, "VALID".into()),
-                                    (1, "INVALID".into()),
-                                    (2, "SUSPENDED".into()),
-                                ]
-                                .into_iter()
-                                .filter(|(v, _)| rec.bits > 1 || *v < 2)
-                                .collect(),
-                            },
-                            &kid,
-                            &key,
-                            now,
-                        )?
-                    }
-                };
+                if matches!(rec.kind, Kind::Token) && (rec.cwt || a.cwt) {
+                    let key = files::read_signing_key(&rec.key)?;
+                    let token = token_of(&rec, statuses(&rec)?, now);
+                    let chain = match &rec.x5chain {
+                        Some(p) => Certificate::from_pem(&files::read_text(p)?)
+                            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+                        None => Vec::new(),
+                    };
+                    let bytes = govcred::status::cwt::sign_cwt(&token, &key, &chain)?;
+                    let mut out = a.out.join(site_path(&rec.uri)?).into_os_string();
+                    out.push(".cwt");
+                    let out = PathBuf::from(out);
+                    files::write(&out, &bytes)?;
+                    cwt_file = Some(out);
+                }
+                let text = sign_list(&rec, now)?;
                 let out = a.out.join(site_path(&rec.uri)?);
                 files::write(&out, text.as_bytes())?;
                 let mut entry = json!({"uri": rec.uri, "file": out, "ttl": rec.ttl});

@@ -27,6 +27,9 @@ const KEY_FILE: &str = "store.key";
 
 #[derive(Subcommand)]
 pub enum WalletCommand {
+    /// Receive a credential from an offer link (OpenID4VCI pre-authorised code flow),
+    /// verified against the issuer's published keys, into the store.
+    Receive(crate::wallet_receive::ReceiveArgs),
     /// Verify a credential and store it (idempotent: the same credential gives the same id).
     Add(AddArgs),
     /// List stored credentials with their lifecycle state.
@@ -121,6 +124,7 @@ pub struct IdArgs {
 
 pub fn run(c: WalletCommand) -> CliResult {
     match c {
+        WalletCommand::Receive(a) => crate::wallet_receive::run(a),
         WalletCommand::Add(a) => add(a),
         WalletCommand::List(a) => list(a),
         WalletCommand::Show(a) => show(a),
@@ -157,6 +161,19 @@ fn open(a: &StoreArgs, create: bool) -> Result<Store, CliError> {
     create_private_dir(&a.dir)?;
     let protector = SoftwareKeyProtector::open_or_create(&key)?;
     Ok(Store::open(db, Arc::new(protector), clock(a)?)?)
+}
+
+/// Open (or create) the store in `dir` on the system clock (for other commands that
+/// put credentials in it).
+pub(crate) fn open_dir(dir: &Path) -> Result<Store, CliError> {
+    open(
+        &StoreArgs {
+            dir: dir.to_path_buf(),
+            at: None,
+            json: false,
+        },
+        true,
+    )
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), CliError> {

@@ -6,14 +6,16 @@
 //! gracefully on Ctrl-C or SIGTERM (in-flight requests finish; every state change is
 //! already committed to SQLite before its response is sent).
 //!
-//! Services:
-//! - `--status-service`: the central Status List Service ([`status_service`]).
-//! - `--config ISSUER.toml`: reserved for the OpenID4VCI issuer (not yet available).
+//! Services (one per process: their well-known paths overlap):
+//! - `--config ISSUER.toml`: the OpenID4VCI issuer ([`issuer`]); `--init DIR` writes a
+//!   working configuration with fresh keys first.
+//! - `--status-service --data DIR`: the central Status List Service ([`status_service`]).
 
 pub mod db;
+pub mod issuer;
+pub mod issuer_db;
 pub mod status_service;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,64 +24,94 @@ use serde_json::json;
 
 use crate::{CliError, CliResult};
 
+/// Where a service listens unless told otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Run the central Status List Service (GOV.UK CRS API: /issue, /revoke, /t/{id}, /b/{id}).
-    #[arg(long)]
-    status_service: bool,
-    /// Issuer configuration (the OpenID4VCI issuer server; not available yet).
-    #[arg(long, value_name = "ISSUER.toml")]
+    /// Write a working issuer configuration with fresh keys into DIR (then exit).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "status_service"])]
+    init: Option<PathBuf>,
+    /// The public URL of the issuer written by --init.
+    #[arg(long, default_value = "http://127.0.0.1:8080", requires = "init")]
+    url: String,
+    /// Run the OpenID4VCI issuer with this configuration (`issuer.toml`).
+    #[arg(long, value_name = "ISSUER.toml", conflicts_with = "status_service")]
     config: Option<PathBuf>,
+    /// Run the central Status List Service (GOV.UK CRS API: /issue, /revoke, /t/{id}, /b/{id}).
+    #[arg(long, requires = "data")]
+    status_service: bool,
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// State directory (SQLite database, service signing key).
+    /// Default: the issuer configuration's `listen`, else 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<String>,
+    /// State directory of the status service (SQLite database, signing key).
     #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    data: Option<PathBuf>,
     #[command(flatten)]
     status: status_service::StatusServiceArgs,
 }
 
 pub fn run(a: ServeArgs) -> CliResult {
-    if a.config.is_some() {
-        return Err(CliError::input(
-            "--config (the OpenID4VCI issuer server) is not available yet; use --status-service",
-        ));
+    if let Some(dir) = &a.init {
+        let path = issuer::init(dir, &a.url)?;
+        println!("{}", path.display());
+        eprintln!(
+            "govcred: wrote {}; start it with `govcred serve --config {}`",
+            path.display(),
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
-    if !a.status_service {
-        return Err(CliError::input(
-            "nothing to serve: pass --status-service (or, later, --config ISSUER.toml)",
-        ));
-    }
-    std::fs::create_dir_all(&a.data)
-        .map_err(|e| CliError::input(format!("cannot create {}: {e}", a.data.display())))?;
     // Bind and load the services before the runtime starts: loading may fetch
     // registered JWKS URLs with a blocking client.
-    let listener = std::net::TcpListener::bind(a.listen)
-        .map_err(|e| CliError::input(format!("cannot listen on {}: {e}", a.listen)))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| CliError::input(format!("cannot configure the listener: {e}")))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| CliError::input(format!("cannot read the bound address: {e}")))?;
-    let mut router = axum::Router::new();
-    let mut announce = json!({"listening": bound.to_string()});
-    if a.status_service {
-        let service = status_service::StatusService::open(&a.data, &a.status, bound)?;
-        announce["status_service"] = json!({
+    let bind = |listen: &str| -> Result<std::net::TcpListener, CliError> {
+        let l = std::net::TcpListener::bind(listen)
+            .map_err(|e| CliError::input(format!("cannot listen on {listen}: {e}")))?;
+        l.set_nonblocking(true)
+            .map_err(|e| CliError::input(format!("cannot configure the listener: {e}")))?;
+        Ok(l)
+    };
+    let (listener, router, mut announce) = if let Some(config) = &a.config {
+        let (cfg, engine, state) = issuer::load(config)?;
+        let (issued, _, notified) = state.counts()?;
+        eprintln!("govcred: {issued} credentials issued so far, {notified} notifications");
+        let listener = bind(a.listen.as_deref().unwrap_or(&cfg.listen))?;
+        let announce = json!({"issuer": engine.config().credential_issuer});
+        (listener, issuer::router(engine), announce)
+    } else if a.status_service {
+        let data = a
+            .data
+            .as_ref()
+            .ok_or_else(|| CliError::input("--data DIR is required"))?;
+        std::fs::create_dir_all(data)
+            .map_err(|e| CliError::input(format!("cannot create {}: {e}", data.display())))?;
+        let listener = bind(a.listen.as_deref().unwrap_or(DEFAULT_LISTEN))?;
+        let bound = local_addr(&listener)?;
+        let service = status_service::StatusService::open(data, &a.status, bound)?;
+        let announce = json!({"status_service": {
             "public_url": service.public_url(),
             "jwks": format!("{}/.well-known/jwks.json", service.public_url()),
             "clients": service.client_count(),
-        });
-        router = router.merge(status_service::router(service));
-    }
+        }});
+        (listener, status_service::router(service), announce)
+    } else {
+        return Err(CliError::input(
+            "nothing to serve: pass --config ISSUER.toml (OpenID4VCI issuer; --init DIR writes one) or --status-service --data DIR",
+        ));
+    };
+    announce["listening"] = local_addr(&listener)?.to_string().into();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| CliError::input(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(serve(listener, router, announce))
+}
+
+fn local_addr(l: &std::net::TcpListener) -> Result<std::net::SocketAddr, CliError> {
+    l.local_addr()
+        .map_err(|e| CliError::input(format!("cannot read the bound address: {e}")))
 }
 
 async fn serve(

@@ -1,0 +1,224 @@
+//! SQLite persistence of the issuer engine's state (`IssuerState`): pending offers,
+//! single use of codes and access tokens, nonces, issued records and notifications.
+//! WAL mode, so `govcred offer create` can add offers while the server runs; a restart
+//! loses nothing.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use govcred::oid4vci::issuer::{IssuedRecord, IssuerState, PendingOffer};
+use govcred::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// The issuer's database.
+pub struct SqliteState {
+    conn: Mutex<Connection>,
+}
+
+fn db(e: rusqlite::Error) -> Error {
+    Error::Storage(format!("issuer database: {e}"))
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS offers (
+    id TEXT PRIMARY KEY,
+    configuration_id TEXT NOT NULL,
+    claims TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    redeemed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS used_once (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, jti TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS issued (
+    notification_id TEXT PRIMARY KEY,
+    offer_id TEXT NOT NULL,
+    configuration_id TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    status_uri TEXT,
+    status_index INTEGER,
+    issued_at INTEGER NOT NULL,
+    UNIQUE (status_uri, status_index)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    notification_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    description TEXT,
+    at INTEGER NOT NULL
+);
+";
+
+impl SqliteState {
+    /// Open (creating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(SqliteState {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| Error::Storage("issuer database lock poisoned".into()))
+    }
+
+    /// `(issued, distinct status indices, notifications)` counts, for checks.
+    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+        let c = self.conn()?;
+        let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(db);
+        Ok((
+            q("SELECT COUNT(*) FROM issued")?,
+            q("SELECT COUNT(DISTINCT status_uri || '#' || status_index) FROM issued WHERE status_uri IS NOT NULL")?,
+            q("SELECT COUNT(*) FROM notifications")?,
+        ))
+    }
+}
+
+fn offer_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn to_offer(t: (String, String, String, String, i64)) -> Result<PendingOffer> {
+    Ok(PendingOffer {
+        id: t.0,
+        configuration_id: t.1,
+        claims: serde_json::from_str(&t.2)
+            .map_err(|e| Error::Storage(format!("stored claims: {e}")))?,
+        subject: t.3,
+        expires_at: t.4,
+    })
+}
+
+impl IssuerState for SqliteState {
+    fn put_offer(&self, offer: &PendingOffer) -> Result<()> {
+        let c = self.conn()?;
+        c.execute(
+            "INSERT INTO offers (id, configuration_id, claims, subject, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![offer.id, offer.configuration_id, offer.claims.to_string(), offer.subject, offer.expires_at],
+        )
+        .map_err(db)?;
+        // Housekeeping: forget what can no longer matter.
+        let now = offer.expires_at - 86_400;
+        c.execute("DELETE FROM used_once WHERE expires_at < ?1", [now])
+            .map_err(db)?;
+        c.execute("DELETE FROM nonces WHERE expires_at < ?1", [now])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn redeem_offer(&self, id: &str, now: i64) -> Result<Option<PendingOffer>> {
+        let c = self.conn()?;
+        let t = c
+            .query_row(
+                "UPDATE offers SET redeemed = 1 WHERE id = ?1 AND redeemed = 0 AND expires_at > ?2
+                 RETURNING id, configuration_id, claims, subject, expires_at",
+                params![id, now],
+                offer_from,
+            )
+            .optional()
+            .map_err(db)?;
+        t.map(to_offer).transpose()
+    }
+
+    fn take_offer(&self, id: &str) -> Result<Option<PendingOffer>> {
+        let c = self.conn()?;
+        let t = c
+            .query_row(
+                "DELETE FROM offers WHERE id = ?1 RETURNING id, configuration_id, claims, subject, expires_at",
+                [id],
+                offer_from,
+            )
+            .optional()
+            .map_err(db)?;
+        t.map(to_offer).transpose()
+    }
+
+    fn use_once(&self, key: &str, expires_at: i64) -> Result<bool> {
+        let n = self
+            .conn()?
+            .execute(
+                "INSERT OR IGNORE INTO used_once (key, expires_at) VALUES (?1, ?2)",
+                params![key, expires_at],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn put_nonce(&self, nonce: &str, jti: &str, expires_at: i64) -> Result<()> {
+        self.conn()?
+            .execute(
+                "INSERT OR REPLACE INTO nonces (nonce, jti, expires_at) VALUES (?1, ?2, ?3)",
+                params![nonce, jti, expires_at],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn take_nonce(&self, nonce: &str, jti: &str, now: i64) -> Result<bool> {
+        let n = self
+            .conn()?
+            .execute(
+                "DELETE FROM nonces WHERE nonce = ?1 AND jti = ?2 AND expires_at > ?3",
+                params![nonce, jti, now],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn record_issued(&self, r: &IssuedRecord) -> Result<()> {
+        let (uri, idx) = match &r.status {
+            Some((u, i)) => (Some(u.as_str()), Some(*i as i64)),
+            None => (None, None),
+        };
+        self.conn()?
+            .execute(
+                "INSERT INTO issued (notification_id, offer_id, configuration_id, holder, status_uri, status_index, issued_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![r.notification_id, r.offer_id, r.configuration_id, r.holder, uri, idx, r.issued_at],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn record_notification(
+        &self,
+        notification_id: &str,
+        offer_id: &str,
+        event: &str,
+        description: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let c = self.conn()?;
+        let known: Option<String> = c
+            .query_row(
+                "SELECT offer_id FROM issued WHERE notification_id = ?1",
+                [notification_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        if known.as_deref() != Some(offer_id) {
+            return Ok(false);
+        }
+        c.execute(
+            "INSERT INTO notifications (notification_id, event, description, at) VALUES (?1, ?2, ?3, ?4)",
+            params![notification_id, event, description, now],
+        )
+        .map_err(db)?;
+        Ok(true)
+    }
+}
