@@ -1,17 +1,27 @@
 //! `govcred demo`: the main job end to end on an embedded default, no set-up.
 //!
-//! A department creates a key and publishes it as did:web; it issues a GOV.UK
-//! Veteran Card as a `vc+jwt` bound to a wallet's did:key; a verifier that fetched the
-//! department's `did.json` earlier checks it offline; a tampered copy is refused. The
-//! same happens for a Data Integrity (eddsa-rdfc-2022) credential.
+//! Issue → store → present → verify offline: a department creates a key and publishes
+//! it as did:web; it issues a GOV.UK Veteran Card as a `vc+jwt` bound to a wallet's
+//! did:key; the wallet keeps it in its encrypted store; a verifier that fetched the
+//! department's `did.json` earlier checks what the wallet presents, offline; a
+//! tampered copy and an expired one are refused. Then a Data Integrity credential, an
+//! SD-JWT VC presented with selective disclosure and key binding (and a replay
+//! refused), and an mDL from a demo IACA/DS presented over an in-memory ISO 18013-5
+//! proximity session and verified against the session transcript.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
+use govcred::crypto::SoftwareKeyProtector;
 use govcred::crypto::{Alg, SoftwareKey};
 use govcred::format::jwt_vc::{self, CredentialDraft};
+use govcred::format::mdoc::SessionTranscript;
+use govcred::proximity::{
+    BleOptions, HeldMdoc, Holder, HolderEvent, ItemsRequest, MdocResponder, Reader, ReaderEvent,
+};
+use govcred::store::Store;
 use govcred::trust::TrustStore;
 use govcred::{did, Clock, FixedClock, Signer, SystemClock, Verifier};
 use serde_json::json;
@@ -102,14 +112,29 @@ pub fn run(a: DemoArgs) -> CliResult {
         &token[..60.min(token.len())]
     );
 
+    // The wallet's encrypted store (AES-256-GCM records in SQLite; the data key is
+    // wrapped by a key protector — the phone's Keychain/Keystore, here a software one).
+    let store_dir = std::env::temp_dir().join(format!("govcred-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&store_dir);
+    std::fs::create_dir_all(&store_dir)
+        .map_err(|e| crate::CliError::input(format!("{}: {e}", store_dir.display())))?;
+    let store = Store::open(
+        store_dir.join("wallet.db"),
+        Arc::new(SoftwareKeyProtector::generate()?),
+        Arc::new(SystemClock),
+    )?;
+    let card_id = store.add(token.as_bytes())?;
+    println!("    wallet: stored encrypted as {card_id}");
+
     step(
         4,
-        "Verifier (offline, with the did.json it synced earlier): verify",
+        "Verifier (offline, with the did.json it synced earlier): verify the card the wallet presents",
     );
     let mut trust = TrustStore::new();
     trust.add_did_document(&did_doc)?;
     let verifier = Verifier::new(trust.clone());
-    let report = verifier.verify(token.as_bytes());
+    let presented_card = store.get(&card_id)?.raw;
+    let report = verifier.verify(&presented_card);
     show(&report);
     let mut all_ok = report.valid;
 
@@ -163,7 +188,9 @@ pub fn run(a: DemoArgs) -> CliResult {
     sd_draft.expires_at = Some(now + 365 * 86_400);
     sd_draft.kid = Some(kid.clone());
     let sd = govcred::format::sd_jwt::issue(&sd_draft, None, &issuer_key, now)?;
-    let held = govcred::format::sd_jwt::SdJwt::parse(&sd)?;
+    let sd_id = store.add(sd.as_bytes())?;
+    let stored_sd = store.get(&sd_id)?;
+    let held = govcred::format::sd_jwt::SdJwt::parse(stored_sd.raw_text().unwrap_or_default())?;
     let offered: Vec<String> = held
         .disclosable_claims()?
         .iter()
@@ -242,11 +269,70 @@ pub fn run(a: DemoArgs) -> CliResult {
         mdl.len(),
         ds.subject()
     );
+    let mdl_id = store.add(&mdl)?;
+    let listing = store.list(&Default::default())?;
+    println!(
+        "    wallet now holds {} credentials: {}",
+        listing.credentials.len(),
+        listing
+            .credentials
+            .iter()
+            .map(|c| format!(
+                "{} ({:?})",
+                c.types.last().cloned().unwrap_or_default(),
+                c.state
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    step(
+        10,
+        "Roadside check (ISO 18013-5 proximity, in memory): QR engagement, encrypted request for age_over_18 and family_name, device-signed answer, verified offline",
+    );
+    let stored_mdl = store.get(&mdl_id)?.raw;
+    let mut phone = Holder::new(BleOptions::peripheral_server(rand::random()))?;
+    let mut officer = Reader::from_qr(&phone.qr_uri())?;
+    let request = officer.build_request(
+        vec![ItemsRequest::new("org.iso.18013.5.1.mDL")
+            .element("org.iso.18013.5.1", "age_over_18", false)
+            .element("org.iso.18013.5.1", "family_name", false)],
+        None,
+        now,
+    )?;
+    let to_phone = officer.send_request(&request)?;
+    let HolderEvent::Request(asked) = phone.receive(&to_phone, &[], now, 60)? else {
+        return Err(crate::CliError::input(
+            "the phone did not receive a request",
+        ));
+    };
+    println!(
+        "    phone: the reader asks for {:?} (unauthenticated reader)",
+        asked.request.doc_requests[0].items_request.name_spaces
+    );
+    let reply = phone.respond(&MdocResponder::new(vec![HeldMdoc {
+        issuer_signed: &stored_mdl,
+        device_key: &holder_key,
+    }]))?;
+    let ReaderEvent::Response(device_response) = officer.receive(&reply)? else {
+        return Err(crate::CliError::input(
+            "the reader did not receive a response",
+        ));
+    };
     let mut road_trust = TrustStore::new();
     road_trust.add_root_certificates_pem(&iaca.to_pem())?;
-    let mdl_report = Verifier::new(road_trust).verify(&mdl);
+    let mdl_report = Verifier::new(road_trust)
+        .with_session_transcript(SessionTranscript::from_cbor(
+            officer.session_transcript().encoded(),
+        )?)
+        .verify(&device_response);
     show(&mdl_report);
-    all_ok &= mdl_report.valid;
+    all_ok &= mdl_report.valid
+        && mdl_report.claims.to_value()["org.iso.18013.5.1"]
+            .get("birth_date")
+            .is_none();
+    store.wipe()?;
+    let _ = std::fs::remove_dir_all(&store_dir);
 
     if let Some(dir) = &a.out {
         files::write_secret(
