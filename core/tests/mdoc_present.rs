@@ -589,3 +589,57 @@ fn annex_d_device_response_with_device_mac() {
         "MacKey(<redacted>)"
     );
 }
+
+/// Any one byte of a DeviceResponse or IssuerSigned changed: the result is never
+/// valid — unless the byte is provably insignificant to every check (then the report
+/// must be exactly the original's), e.g. inside an unprotected header we ignore.
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fixture() -> &'static (Setup, VerificationReport, VerificationReport) {
+        static F: std::sync::OnceLock<(Setup, VerificationReport, VerificationReport)> =
+            std::sync::OnceLock::new();
+        F.get_or_init(|| {
+            let s = setup();
+            let presented = verify(&s, &s.response, Some(transcript(1)), NOW + 60);
+            let issued = verify(&s, &s.issued, None, NOW + 60);
+            assert!(presented.valid && issued.valid);
+            (s, presented, issued)
+        })
+    }
+
+    fn same_report(a: &VerificationReport, b: &VerificationReport) -> bool {
+        let strip = |r: &VerificationReport| {
+            let mut v = serde_json::to_value(r).unwrap();
+            v.as_object_mut().map(|o| o.remove("checked_at"));
+            v
+        };
+        strip(a) == strip(b)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(384))]
+        #[test]
+        fn device_response_mutations_are_rejected(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let (s, original, _) = fixture();
+            let mut bytes = s.response.clone();
+            let i = pos.index(bytes.len());
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            let r = verify(s, &bytes, Some(transcript(1)), NOW + 60);
+            prop_assert!(!r.valid || same_report(&r, original), "mutation at {} accepted", i);
+        }
+
+        #[test]
+        fn issuer_signed_mutations_are_rejected(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let (s, _, original) = fixture();
+            let mut bytes = s.issued.clone();
+            let i = pos.index(bytes.len());
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            let r = verify(s, &bytes, None, NOW + 60);
+            prop_assert!(!r.valid || same_report(&r, original), "mutation at {} accepted", i);
+        }
+    }
+}
