@@ -3,13 +3,17 @@
 //! Exit codes: 0 success / valid credential, 1 invalid credential, 2 usage error or
 //! unreadable input.
 
+mod audit;
+mod batch;
 mod bench;
 mod demo;
 mod files;
 mod iaca;
 mod issue;
 mod keys;
+mod ledger;
 mod negative;
+mod pkcs11;
 mod present;
 mod status;
 mod vectors;
@@ -82,6 +86,14 @@ enum Command {
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
     #[command(subcommand)]
     Iaca(iaca::IacaCommand),
+    /// Issue one credential per row of a CSV/JSONL file (streaming, parallel, resumable, shardable).
+    IssueBatch(batch::BatchArgs),
+    /// Issuance ledgers: merge shard ledgers.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +109,9 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
+        Command::IssueBatch(a) => batch::run(a),
+        Command::Ledger(c) => ledger::run(c),
+        Command::Audit(c) => audit::run(c),
     };
     match result {
         Ok(code) => code,
