@@ -207,13 +207,33 @@ fn draft(
     Ok((draft, kid))
 }
 
+/// Record a single issuance in the audit log (when one is configured).
+fn audit_issue(format: &str, kid: &str, credential: &str) -> Result<(), CliError> {
+    crate::audit::record(
+        None,
+        "issue",
+        serde_json::json!({
+            "format": format,
+            "kid": kid,
+            "sha256": govcred::b64::encode(govcred::crypto::sha256(credential.as_bytes())),
+        }),
+    )
+}
+
+/// Print an issued credential and audit it.
+fn emit(format: &str, kid: &str, credential: String) -> Result<(), CliError> {
+    audit_issue(format, kid, &credential)?;
+    println!("{credential}");
+    Ok(())
+}
+
 pub fn run(cmd: IssueCommand) -> CliResult {
     let now = SystemClock.now();
     match cmd {
         IssueCommand::JwtVc(a) => {
             let key = files::read_signing_key(&a.key)?;
             let (draft, kid) = draft(&a, &key, &a.claims)?;
-            println!("{}", jwt_vc::issue(&draft, &kid, &key, now)?);
+            emit("jwt-vc", &kid, jwt_vc::issue(&draft, &kid, &key, now)?)?;
         }
         IssueCommand::DiVc(a) => {
             let key = files::read_signing_key(&a.key)?;
@@ -225,6 +245,7 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 now,
                 &Default::default(),
             )?;
+            audit_issue("di-vc", &kid, &signed.to_string())?;
             files::print_json(&signed);
         }
         IssueCommand::SdJwtVc(a) => {
@@ -273,10 +294,12 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 // The certificate identifies the key: no DID-derived kid.
                 draft.kid = None;
             }
-            println!(
-                "{}",
-                govcred::format::sd_jwt::issue(&draft, x5c.as_deref(), &key, now)?
-            );
+            let kid = draft.kid.clone().unwrap_or_else(|| key.verifying_key().thumbprint());
+            emit(
+                "sd-jwt-vc",
+                &kid,
+                govcred::format::sd_jwt::issue(&draft, x5c.as_deref(), &key, now)?,
+            )?;
         }
         IssueCommand::Mdoc(a) => {
             let ds_pem = a.ds.join("ds.pem");
@@ -312,10 +335,11 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 expected_update: None,
                 status,
             };
-            println!(
-                "{}",
-                govcred::b64::encode(govcred::format::mdoc::issue(&draft, &ds, &key, now)?)
-            );
+            emit(
+                "mdoc",
+                &key.verifying_key().thumbprint(),
+                govcred::b64::encode(govcred::format::mdoc::issue(&draft, &ds, &key, now)?),
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -16,8 +16,14 @@ pub struct KeygenArgs {
     #[arg(long, default_value = "ES256")]
     alg: Alg,
     /// Where to write the private JWK.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "pkcs11")]
+    out: Option<PathBuf>,
+    /// Create the key in an HSM instead (P-256, non-extractable), named by a
+    /// `pkcs11:token=…;object=…` URI; prints its public JWK.
+    #[arg(long, conflicts_with = "out")]
+    pkcs11: Option<String>,
+    #[command(flatten)]
+    pkcs11_opts: crate::pkcs11::Pkcs11Args,
     /// Key id to put in the JWK (default: its RFC 7638 thumbprint).
     #[arg(long)]
     kid: Option<String>,
@@ -27,17 +33,50 @@ pub struct KeygenArgs {
 }
 
 pub fn keygen(a: KeygenArgs) -> CliResult {
+    if let Some(uri) = &a.pkcs11 {
+        if a.alg != Alg::ES256 {
+            return Err(CliError::input("--pkcs11 keys are ES256 (P-256)"));
+        }
+        let public = crate::pkcs11::generate(uri, &a.pkcs11_opts)?;
+        let signer = crate::pkcs11::Pkcs11Signer::open(uri, &a.pkcs11_opts)?;
+        let extractable = signer.extractable()?;
+        let mut jwk = public.jwk().clone();
+        jwk.kid = Some(a.kid.clone().unwrap_or_else(|| public.thumbprint()));
+        crate::audit::record(
+            None,
+            "key_generate",
+            json!({"pkcs11": uri, "thumbprint": public.thumbprint()}),
+        )?;
+        files::print_json(&json!({
+            "alg": "ES256",
+            "pkcs11": uri,
+            "extractable": extractable,
+            "public_jwk": jwk,
+            "thumbprint": public.thumbprint(),
+            "did_key": did::key::from_jwk(&jwk)?,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = a
+        .out
+        .clone()
+        .ok_or_else(|| CliError::input("--out is required (or --pkcs11)"))?;
     let key = SoftwareKey::generate(a.alg)?;
     let kid = a.kid.unwrap_or_else(|| key.verifying_key().thumbprint());
     let key = key.with_kid(kid);
     let private = key.to_private_jwk()?;
     let mut text = private.to_json();
     text.push('\n');
-    files::write_secret(&a.out, text.as_bytes(), a.force)?;
+    files::write_secret(&out, text.as_bytes(), a.force)?;
     let public = key.public_jwk();
+    crate::audit::record(
+        None,
+        "key_generate",
+        json!({"file": out, "thumbprint": key.verifying_key().thumbprint()}),
+    )?;
     files::print_json(&json!({
         "alg": a.alg.as_str(),
-        "file": a.out,
+        "file": out,
         "public_jwk": public,
         "thumbprint": key.verifying_key().thumbprint(),
         "did_key": did::key::from_jwk(&public)?,

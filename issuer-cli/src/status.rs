@@ -315,6 +315,11 @@ fn set_status(a: &SetArgs, value: Status) -> CliResult {
     list.set(a.index, value.value())?;
     rec.statuses = list.to_json();
     save(&a.store, &rec)?;
+    crate::audit::record(
+        None,
+        "status_change",
+        json!({"uri": a.uri, "index": a.index, "status": value.as_str(), "previous": current.as_str()}),
+    )?;
     files::print_json(
         &json!({"uri": a.uri, "index": a.index, "status": value.as_str(), "previous": current.as_str()}),
     );
