@@ -109,16 +109,33 @@ pub fn did_web(a: DidWebArgs) -> CliResult {
                 .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?,
         );
     }
-    let doc = did::web::did_document(&did, &keys)?;
-    let jwks = did::web::jwks(&keys);
-    let url = did::web::to_url(&did)?;
-    // The file's path below the site root is the URL's path.
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(_, p)| p)
-        .unwrap_or(".well-known/did.json");
-    let did_path = a.out.join(path);
+    let (url, did_path, jwks_path) = write_site(&a.out, &did, &keys)?;
+    let kids: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{did}#{}", did::web::key_id(k)))
+        .collect();
+    files::print_json(&json!({
+        "did": did,
+        "did_document_url": url,
+        "did_json": did_path,
+        "jwks_json": jwks_path,
+        "verification_methods": kids,
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write `did.json` and `jwks.json` for `keys` under the site root `out`, at the path
+/// of the DID's URL (`.well-known/did.json`, or `<path>/did.json`). Returns the URL
+/// and both paths.
+pub fn write_site(
+    out: &std::path::Path,
+    did: &str,
+    keys: &[VerifyingKey],
+) -> Result<(String, PathBuf, PathBuf), CliError> {
+    let doc = did::web::did_document(did, keys)?;
+    let jwks = did::web::jwks(keys);
+    let url = did::web::to_url(did)?;
+    let did_path = out.join(site_did_path(&url));
     let jwks_path = did_path.with_file_name("jwks.json");
     files::write(
         &did_path,
@@ -132,16 +149,13 @@ pub fn did_web(a: DidWebArgs) -> CliResult {
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    let kids: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{did}#{}", did::web::key_id(k)))
-        .collect();
-    files::print_json(&json!({
-        "did": did,
-        "did_document_url": url,
-        "did_json": did_path,
-        "jwks_json": jwks_path,
-        "verification_methods": kids,
-    }));
-    Ok(ExitCode::SUCCESS)
+    Ok((url, did_path, jwks_path))
+}
+
+/// The file's path below the site root is the DID URL's path.
+pub fn site_did_path(url: &str) -> &str {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, p)| p)
+        .unwrap_or(".well-known/did.json")
 }

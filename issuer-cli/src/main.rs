@@ -15,6 +15,7 @@ mod ledger;
 mod negative;
 mod pkcs11;
 mod present;
+mod rotate;
 mod status;
 mod vectors;
 mod verify;
@@ -91,6 +92,9 @@ enum Command {
     /// Issuance ledgers: merge shard ledgers.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Key rotation of a did:web site: rotate (publish ahead, activate), retire, list.
+    #[command(subcommand)]
+    Keys(rotate::KeysCommand),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::IssueBatch(a) => batch::run(a),
         Command::Ledger(c) => ledger::run(c),
         Command::Audit(c) => audit::run(c),
+        Command::Keys(c) => rotate::run(c),
     };
     match result {
         Ok(code) => code,
