@@ -173,10 +173,7 @@ fn check_entry(entry: &Map<String, Value>) -> std::result::Result<(u64, String),
             return Err(format!("no `{field}`"));
         }
     }
-    let stated = entry
-        .get("hash")
-        .and_then(Value::as_str)
-        .ok_or("no hash")?;
+    let stated = entry.get("hash").and_then(Value::as_str).ok_or("no hash")?;
     let computed = entry_hash(entry);
     if !crate::crypto::ct_eq(stated.as_bytes(), computed.as_bytes()) {
         return Err("the entry's hash does not match its contents (edited)".into());
@@ -190,7 +187,10 @@ pub fn verify_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Verificatio
     let mut chain = Chain::genesis();
     let mut entries = 0;
     for (i, line) in lines.into_iter().enumerate() {
-        let broken = |reason: String| Broken { line: i + 1, reason };
+        let broken = |reason: String| Broken {
+            line: i + 1,
+            reason,
+        };
         let entry = match parse_entry(line) {
             Ok(e) => e,
             Err(e) => {
@@ -207,9 +207,9 @@ pub fn verify_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Verificatio
                 "sequence number {seq} where {} was expected (entry deleted, inserted or moved)",
                 chain.next_seq
             )),
-            Ok(_) if entry.get("prev").and_then(Value::as_str) != Some(chain.last_hash()) => {
-                Some("`prev` is not the previous entry's hash (entry deleted, inserted or moved)".into())
-            }
+            Ok(_) if entry.get("prev").and_then(Value::as_str) != Some(chain.last_hash()) => Some(
+                "`prev` is not the previous entry's hash (entry deleted, inserted or moved)".into(),
+            ),
             Ok((seq, hash)) => {
                 chain = Chain {
                     next_seq: seq + 1,
@@ -242,7 +242,10 @@ mod tests {
     fn log(n: usize) -> Vec<String> {
         let mut c = Chain::genesis();
         (0..n)
-            .map(|i| c.append(100 + i as i64, "issue", json!({"i": i, "b": "x"})).unwrap())
+            .map(|i| {
+                c.append(100 + i as i64, "issue", json!({"i": i, "b": "x"}))
+                    .unwrap()
+            })
             .collect()
     }
 

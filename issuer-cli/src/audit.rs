@@ -36,7 +36,7 @@ pub struct VerifyArgs {
 
 /// An open, locked audit log positioned for appending.
 pub struct AuditLog {
-    file: File,
+    file: std::io::BufWriter<File>,
     path: PathBuf,
     chain: Chain,
 }
@@ -75,24 +75,28 @@ impl AuditLog {
             _ => Chain::genesis(),
         };
         Ok(AuditLog {
-            file,
+            file: std::io::BufWriter::with_capacity(256 * 1024, file),
             path: path.to_path_buf(),
             chain,
         })
     }
 
-    /// Append one entry (written through to the file before returning).
+    /// Append one entry (buffered: [`AuditLog::flush`] or [`AuditLog::sync`] writes it).
     pub fn append(&mut self, action: &str, details: Value) -> Result<(), CliError> {
         let mut line = self.chain.append(SystemClock.now(), action, details)?;
         line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .map_err(io(&self.path))
+        self.file.write_all(line.as_bytes()).map_err(io(&self.path))
     }
 
-    /// Flush to stable storage.
-    pub fn sync(&self) -> Result<(), CliError> {
-        self.file.sync_data().map_err(io(&self.path))
+    /// Write buffered entries to the file.
+    pub fn flush(&mut self) -> Result<(), CliError> {
+        self.file.flush().map_err(io(&self.path))
+    }
+
+    /// Write buffered entries and flush them to stable storage.
+    pub fn sync(&mut self) -> Result<(), CliError> {
+        self.flush()?;
+        self.file.get_ref().sync_data().map_err(io(&self.path))
     }
 }
 

@@ -487,7 +487,10 @@ fn batch_bench(a: &BenchArgs) -> Result<(Row, Extra), crate::CliError> {
         let uri = "https://issuer.example.gov.uk/status/bench";
         let st = std::process::Command::new(&exe)
             .args(["status", "create", "--kind", "bitstring", "--bits", "1"])
-            .args(["--size", &(a.batch_rows.max(1) * 2).max(131_072).to_string()])
+            .args([
+                "--size",
+                &(a.batch_rows.max(1) * 2).max(131_072).to_string(),
+            ])
             .args(["--uri", uri, "--key"])
             .arg(dir.join("issuer.jwk"))
             .arg("--store")
@@ -495,7 +498,9 @@ fn batch_bench(a: &BenchArgs) -> Result<(Row, Extra), crate::CliError> {
             .output()
             .map_err(|e| CliError::input(format!("cannot run govcred: {e}")))?;
         if !st.status.success() {
-            return Err(CliError::input(String::from_utf8_lossy(&st.stderr).into_owned()));
+            return Err(CliError::input(
+                String::from_utf8_lossy(&st.stderr).into_owned(),
+            ));
         }
         std::fs::write(
             dir.join("template.toml"),
@@ -507,13 +512,26 @@ fn batch_bench(a: &BenchArgs) -> Result<(Row, Extra), crate::CliError> {
         let mut csv = String::from("id,given,family,dob,service\n");
         for i in 0..a.batch_rows {
             use std::fmt::Write;
-            let _ = writeln!(csv, "V{i:07},Given{i},Family{i},19{:02}-0{}-1{},{}", i % 100, 1 + i % 9, i % 10, 25_000_000 + i);
+            let _ = writeln!(
+                csv,
+                "V{i:07},Given{i},Family{i},19{:02}-0{}-1{},{}",
+                i % 100,
+                1 + i % 9,
+                i % 10,
+                25_000_000 + i
+            );
         }
         std::fs::write(dir.join("records.csv"), csv).map_err(|e| CliError::input(e.to_string()))?;
         let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
         let before = raw_es256_rate(&key, a.millis.max(300));
         let out = std::process::Command::new(&exe)
-            .args(["issue-batch", "--jobs", &jobs.to_string(), "--input"])
+            .args([
+                "issue-batch",
+                "--single-file",
+                "--jobs",
+                &jobs.to_string(),
+                "--input",
+            ])
             .arg(dir.join("records.csv"))
             .arg("--template")
             .arg(dir.join("template.toml"))

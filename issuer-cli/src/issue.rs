@@ -294,7 +294,10 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 // The certificate identifies the key: no DID-derived kid.
                 draft.kid = None;
             }
-            let kid = draft.kid.clone().unwrap_or_else(|| key.verifying_key().thumbprint());
+            let kid = draft
+                .kid
+                .clone()
+                .unwrap_or_else(|| key.verifying_key().thumbprint());
             emit(
                 "sd-jwt-vc",
                 &kid,

@@ -51,11 +51,19 @@ pub struct Entry {
 /// Read every entry of a ledger, calling `f` on each (streaming; memory flat).
 /// A torn last line (the process was killed while writing it) is ignored; any other
 /// unreadable line is an error.
-pub fn for_each(path: &Path, mut f: impl FnMut(Entry) -> Result<(), CliError>) -> Result<(), CliError> {
+pub fn for_each(
+    path: &Path,
+    mut f: impl FnMut(Entry) -> Result<(), CliError>,
+) -> Result<(), CliError> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(CliError::input(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(CliError::input(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
     };
     let mut lines = BufReader::new(file).lines().enumerate().peekable();
     while let Some((i, line)) = lines.next() {
@@ -116,7 +124,10 @@ fn merge(a: &MergeArgs) -> CliResult {
     let mut count = 0u64;
     for path in &a.ledgers {
         if !path.exists() {
-            return Err(CliError::input(format!("{}: no such ledger", path.display())));
+            return Err(CliError::input(format!(
+                "{}: no such ledger",
+                path.display()
+            )));
         }
         for_each(path, |e| {
             let at = format!("{} line {}", path.display(), e.line);
@@ -124,7 +135,9 @@ fn merge(a: &MergeArgs) -> CliResult {
                 conflicts.push(json!({"kind": "row", "row": e.row, "at": at}));
             }
             if !ids.insert(e.credential_id.clone()) {
-                conflicts.push(json!({"kind": "credential_id", "credential_id": e.credential_id, "at": at}));
+                conflicts.push(
+                    json!({"kind": "credential_id", "credential_id": e.credential_id, "at": at}),
+                );
             }
             if let (Some(uri), Some(idx)) = (&e.status_uri, e.status_index) {
                 if !indices.insert((uri.clone(), idx)) {

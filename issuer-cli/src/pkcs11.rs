@@ -85,9 +85,9 @@ impl Uri {
                 .map_err(|_| CliError::input(format!("pkcs11 URI: {v:?} is not UTF-8")))
         };
         for attr in path.split(';').filter(|a| !a.is_empty()) {
-            let (k, v) = attr
-                .split_once('=')
-                .ok_or_else(|| CliError::input(format!("pkcs11 URI: {attr:?} is not name=value")))?;
+            let (k, v) = attr.split_once('=').ok_or_else(|| {
+                CliError::input(format!("pkcs11 URI: {attr:?} is not name=value"))
+            })?;
             match k {
                 "token" => u.token = Some(text(v)?),
                 "object" => u.object = Some(text(v)?),
@@ -109,7 +109,9 @@ impl Uri {
             return Err(CliError::input(format!("{uri:?}: needs token=<label>")));
         }
         if u.object.is_none() && u.id.is_none() {
-            return Err(CliError::input(format!("{uri:?}: needs object=<label> or id=<bytes>")));
+            return Err(CliError::input(format!(
+                "{uri:?}: needs object=<label> or id=<bytes>"
+            )));
         }
         Ok(u)
     }
@@ -177,7 +179,9 @@ fn find_slot(ctx: &Pkcs11, label: &str) -> Result<Slot, CliError> {
             return Ok(slot);
         }
     }
-    Err(CliError::input(format!("PKCS#11: no initialised token labelled {label:?}")))
+    Err(CliError::input(format!(
+        "PKCS#11: no initialised token labelled {label:?}"
+    )))
 }
 
 fn key_template(uri: &Uri, class: ObjectClass) -> Vec<Attribute> {
@@ -317,10 +321,9 @@ pub fn generate(uri: &str, args: &Pkcs11Args) -> Result<VerifyingKey, CliError> 
             u.token.as_deref().unwrap_or_default()
         )));
     }
-    let id = u
-        .id
-        .clone()
-        .unwrap_or_else(|| sha256(label.as_bytes())[..8].to_vec());
+    let id =
+        u.id.clone()
+            .unwrap_or_else(|| sha256(label.as_bytes())[..8].to_vec());
     let public_t = vec![
         Attribute::Token(true),
         Attribute::Verify(true),
@@ -349,7 +352,9 @@ pub fn load_signer(spec: &str, args: &Pkcs11Args) -> Result<Arc<dyn Signer>, Cli
     if spec.starts_with("pkcs11:") {
         Ok(Arc::new(Pkcs11Signer::open(spec, args)?))
     } else {
-        Ok(Arc::new(files::read_signing_key(std::path::Path::new(spec))?))
+        Ok(Arc::new(files::read_signing_key(std::path::Path::new(
+            spec,
+        ))?))
     }
 }
 
@@ -359,7 +364,8 @@ mod tests {
 
     #[test]
     fn parses_rfc7512_uris() {
-        let u = Uri::parse("pkcs11:token=Dept%20A;object=issuer-2026;id=%01%02?pin-value=1234").unwrap();
+        let u = Uri::parse("pkcs11:token=Dept%20A;object=issuer-2026;id=%01%02?pin-value=1234")
+            .unwrap();
         assert_eq!(u.token.as_deref(), Some("Dept A"));
         assert_eq!(u.object.as_deref(), Some("issuer-2026"));
         assert_eq!(u.id, Some(vec![1, 2]));

@@ -110,9 +110,8 @@ fn load(a: &SiteArgs) -> Result<SiteKeys, CliError> {
     let did = match &a.domain {
         Some(d) => did::web::from_domain(d)?,
         None => {
-            let doc = files::read_json(&a.site.join(".well-known/did.json")).map_err(|e| {
-                CliError::input(format!("{} (or pass --domain)", e.message))
-            })?;
+            let doc = files::read_json(&a.site.join(".well-known/did.json"))
+                .map_err(|e| CliError::input(format!("{} (or pass --domain)", e.message)))?;
             doc["id"]
                 .as_str()
                 .ok_or_else(|| CliError::input("did.json has no id"))?
@@ -159,7 +158,9 @@ fn publish(site: &Path, s: &SiteKeys) -> Result<(PathBuf, PathBuf), CliError> {
     let (_, did_path, jwks_path) = crate::keys::write_site(site, &s.did, &keys)?;
     files::write(
         &state_path(site),
-        serde_json::to_string_pretty(s).unwrap_or_default().as_bytes(),
+        serde_json::to_string_pretty(s)
+            .unwrap_or_default()
+            .as_bytes(),
     )?;
     Ok((did_path, jwks_path))
 }
@@ -183,7 +184,9 @@ pub fn run(cmd: KeysCommand) -> CliResult {
         }
         KeysCommand::Rotate(a) => {
             if a.key.is_none() && !a.activate {
-                return Err(CliError::input("nothing to do: pass --key NEW.jwk and/or --activate"));
+                return Err(CliError::input(
+                    "nothing to do: pass --key NEW.jwk and/or --activate",
+                ));
             }
             let mut s = load(&a.site)?;
             if let Some(path) = &a.key {
@@ -203,18 +206,28 @@ pub fn run(cmd: KeysCommand) -> CliResult {
                     kid: kid.clone(),
                     jwk,
                     // The first key of a site is active at once.
-                    role: if s.keys.is_empty() { Role::Active } else { Role::Next },
+                    role: if s.keys.is_empty() {
+                        Role::Active
+                    } else {
+                        Role::Next
+                    },
                     added: now,
                     activated: None,
                 });
-                crate::audit::record(None, "key_rotate", json!({"did": s.did, "kid": kid, "role": "next"}))?;
+                crate::audit::record(
+                    None,
+                    "key_rotate",
+                    json!({"did": s.did, "kid": kid, "role": "next"}),
+                )?;
             }
             if a.activate {
                 let next = s
                     .keys
                     .iter()
                     .position(|k| k.role == Role::Next)
-                    .ok_or_else(|| CliError::input("no next key to activate: rotate --key first"))?;
+                    .ok_or_else(|| {
+                        CliError::input("no next key to activate: rotate --key first")
+                    })?;
                 for k in s.keys.iter_mut().filter(|k| k.role == Role::Active) {
                     k.role = Role::Previous;
                 }

@@ -19,13 +19,18 @@ const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
 fn softhsm_available() -> bool {
     let present = Path::new(MODULE).exists()
-        && Command::new("softhsm2-util").arg("--version").output().is_ok();
+        && Command::new("softhsm2-util")
+            .arg("--version")
+            .output()
+            .is_ok();
     if !present {
         assert!(
             std::env::var_os("CI").is_none(),
             "SoftHSM2 is missing in CI: run scripts/install-test-deps"
         );
-        eprintln!("note: SoftHSM2 not installed (scripts/install-test-deps): PKCS#11 tests skipped");
+        eprintln!(
+            "note: SoftHSM2 not installed (scripts/install-test-deps): PKCS#11 tests skipped"
+        );
     }
     present
 }
@@ -45,10 +50,23 @@ fn token(dir: &Path, label: &str) -> PathBuf {
     .unwrap();
     let out = Command::new("softhsm2-util")
         .env("SOFTHSM2_CONF", &conf)
-        .args(["--init-token", "--free", "--label", label, "--pin", "1234", "--so-pin", "5678"])
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     conf
 }
 
@@ -73,12 +91,21 @@ fn hsm_key_signs_a_jwt_vc_that_verifies_and_never_leaves_the_token() {
     let uri = "pkcs11:token=govcred-test;object=issuer-2026";
 
     let out = run(&conf, "1234", &["keygen", "--pkcs11", uri]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let kg: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(kg["extractable"], false, "the private key must not be extractable");
+    assert_eq!(
+        kg["extractable"], false,
+        "the private key must not be extractable"
+    );
     assert!(kg["public_jwk"].get("d").is_none());
     // A second key with the same label is refused.
-    assert!(!run(&conf, "1234", &["keygen", "--pkcs11", uri]).status.success());
+    assert!(!run(&conf, "1234", &["keygen", "--pkcs11", uri])
+        .status
+        .success());
 
     // Issue a small batch signed in the token.
     std::fs::write(
@@ -91,11 +118,22 @@ fn hsm_key_signs_a_jwt_vc_that_verifies_and_never_leaves_the_token() {
         &conf,
         "1234",
         &[
-            "issue-batch", "--input", s(&dir.join("in.csv")), "--template", s(&dir.join("t.toml")),
-            "--out", s(&dir.join("out")), "--key", uri,
+            "issue-batch",
+            "--input",
+            s(&dir.join("in.csv")),
+            "--template",
+            s(&dir.join("t.toml")),
+            "--out",
+            s(&dir.join("out")),
+            "--key",
+            uri,
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Verified with the public key alone.
     let jwk = Jwk::from_json(&kg["public_jwk"].to_string()).unwrap();
@@ -114,10 +152,21 @@ fn hsm_key_signs_a_jwt_vc_that_verifies_and_never_leaves_the_token() {
         &conf,
         "0000",
         &[
-            "issue-batch", "--input", s(&dir.join("in.csv")), "--template", s(&dir.join("t.toml")),
-            "--out", s(&dir.join("out2")), "--key", uri,
+            "issue-batch",
+            "--input",
+            s(&dir.join("in.csv")),
+            "--template",
+            s(&dir.join("t.toml")),
+            "--out",
+            s(&dir.join("out2")),
+            "--key",
+            uri,
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("login"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("login"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

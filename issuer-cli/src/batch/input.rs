@@ -26,8 +26,8 @@ pub type Rows = Box<dyn Iterator<Item = Result<Row, BadRow>> + Send>;
 
 /// Open `path` (CSV, or JSONL for `.jsonl`/`.ndjson`).
 pub fn open(path: &Path) -> Result<Rows, CliError> {
-    let file =
-        File::open(path).map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))?;
+    let file = File::open(path)
+        .map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))?;
     let reader = BufReader::with_capacity(256 * 1024, file);
     let ext = path
         .extension()
@@ -60,11 +60,15 @@ pub fn count_rows(path: &Path) -> Option<u64> {
     if last != b'\n' {
         lines += 1;
     }
-    let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     Some(if csv { lines.saturating_sub(1) } else { lines })
 }
 
-fn jsonl(mut reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Result<Row, BadRow>> + Send {
+fn jsonl(
+    mut reader: impl BufRead + Send + 'static,
+) -> impl Iterator<Item = Result<Row, BadRow>> + Send {
     let mut line = 0u64;
     let mut buf = Vec::new();
     std::iter::from_fn(move || loop {

@@ -69,6 +69,11 @@ pub struct BatchArgs {
     /// Audit log (default OUT/audit.jsonl).
     #[arg(long)]
     audit_log: Option<PathBuf>,
+    /// Write all credentials to OUT/credentials.jsonl (`{row, credential_id, credential}`
+    /// per line) instead of one file each: much faster on filesystems where creating
+    /// files is slow. The ledger is authoritative; `--resume` drops unledgered lines.
+    #[arg(long)]
+    single_file: bool,
     #[command(flatten)]
     pkcs11: Pkcs11Args,
 }
@@ -77,8 +82,14 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let (i, n) = s
         .split_once('/')
         .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 0/4"))?;
-    let i: u32 = i.trim().parse().map_err(|_| format!("{s:?}: I is not a number"))?;
-    let n: u32 = n.trim().parse().map_err(|_| format!("{s:?}: N is not a number"))?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: I is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: N is not a number"))?;
     if n == 0 || i >= n {
         return Err(format!("{s:?}: need 0 <= I < N"));
     }
@@ -174,6 +185,7 @@ pub struct Options {
     pub jobs: usize,
     pub key: Option<String>,
     pub audit_log: Option<PathBuf>,
+    pub single_file: bool,
     pub pkcs11: Pkcs11Args,
     pub progress: bool,
 }
@@ -191,6 +203,7 @@ pub fn run(a: BatchArgs) -> CliResult {
         shard: a.shard,
         key: a.key,
         audit_log: a.audit_log,
+        single_file: a.single_file,
         pkcs11: a.pkcs11,
         progress: std::io::stderr().is_terminal(),
     };
@@ -302,18 +315,24 @@ fn map_row(p: &Plan, fields: &Map<String, Value>) -> Result<Mapped, String> {
         Some(col) => {
             let v = template::field(fields, col);
             match (p.t.format, v) {
-                (_, Value::Null) => return Err(format!("column {col:?} (holder) is empty or missing")),
+                (_, Value::Null) => {
+                    return Err(format!("column {col:?} (holder) is empty or missing"))
+                }
                 (_, Value::String(s)) if s.trim().is_empty() => {
                     return Err(format!("column {col:?} (holder) is empty"))
                 }
                 (Format::JwtVc, Value::String(s)) => {
                     if !s.starts_with("did:") {
-                        return Err(format!("column {col:?}: the holder must be a DID, got {s:?}"));
+                        return Err(format!(
+                            "column {col:?}: the holder must be a DID, got {s:?}"
+                        ));
                     }
                     Some(Value::from(s.trim()))
                 }
                 (Format::JwtVc, other) => {
-                    return Err(format!("column {col:?}: the holder must be a DID, got {other}"))
+                    return Err(format!(
+                        "column {col:?}: the holder must be a DID, got {other}"
+                    ))
                 }
                 (_, v) => {
                     let jwk = match v {
@@ -436,12 +455,21 @@ fn row_id(t: &Template, row: &input::Row) -> Result<String, String> {
 
 enum Work {
     Row(input::Row, String),
-    Bad { line: u64, row: Option<String>, reason: String },
+    Bad {
+        line: u64,
+        row: Option<String>,
+        reason: String,
+    },
 }
 
 enum Done {
-    Issued(Box<Entry>),
-    Failed { line: u64, row: Option<String>, reason: String },
+    /// The ledger entry, and the credential when it goes to the single output file.
+    Issued(Box<Entry>, Option<Vec<u8>>),
+    Failed {
+        line: u64,
+        row: Option<String>,
+        reason: String,
+    },
 }
 
 /// Run a batch.
@@ -481,6 +509,24 @@ pub fn issue_batch(o: &Options) -> Result<Summary, CliError> {
     };
     let mut ledger_file = open_append(&ledger_path, false)?;
     repair_torn_tail(&ledger_path, &mut ledger_file)?;
+    // Buffered, flushed every 256 entries or 50 ms (audit first, then ledger): a kill
+    // loses at most the unflushed ledger lines, whose rows a resumed run issues again
+    // (their files are overwritten; their status indices are wasted, never reused).
+    let mut ledger_file = std::io::BufWriter::with_capacity(256 * 1024, ledger_file);
+    let creds_path = o.out.join("credentials.jsonl");
+    let mut creds_out = if o.single_file {
+        if o.resume {
+            compact_single_file(&creds_path, &done_rows)?;
+        }
+        Some(std::io::BufWriter::with_capacity(
+            256 * 1024,
+            open_append(&creds_path, false)?,
+        ))
+    } else {
+        None
+    };
+    let mut last_flush = Instant::now();
+    let mut unflushed = 0u32;
     let errors_path = o.out.join("errors.jsonl");
     let mut errors_file = open_append(&errors_path, true)?;
     let audit_path = o
@@ -585,20 +631,22 @@ pub fn issue_batch(o: &Options) -> Result<Summary, CliError> {
     let mut workers = Vec::new();
     for _ in 0..o.jobs {
         let (rx, tx, plan) = (work_rx.clone(), done_tx.clone(), plan.clone());
-        let dir = creds_dir.clone();
+        let dir = (!o.single_file).then(|| creds_dir.clone());
         let shard = shard_label.clone();
         workers.push(std::thread::spawn(move || {
             for w in rx {
                 let done = match w {
                     Work::Bad { line, row, reason } => Done::Failed { line, row, reason },
-                    Work::Row(row, id) => match issue_one(&plan, &row, &id, &dir, shard.clone()) {
-                        Ok(e) => Done::Issued(Box::new(e)),
-                        Err(reason) => Done::Failed {
-                            line: row.line,
-                            row: Some(id),
-                            reason,
-                        },
-                    },
+                    Work::Row(row, id) => {
+                        match issue_one(&plan, &row, &id, dir.as_deref(), shard.clone()) {
+                            Ok((e, bytes)) => Done::Issued(Box::new(e), bytes),
+                            Err(reason) => Done::Failed {
+                                line: row.line,
+                                row: Some(id),
+                                reason,
+                            },
+                        }
+                    }
                 };
                 if tx.send(done).is_err() {
                     return;
@@ -610,10 +658,19 @@ pub fn issue_batch(o: &Options) -> Result<Summary, CliError> {
     drop(work_rx);
 
     let (mut issued, mut failed) = (0u64, 0u64);
-    let werr = |p: &Path, e: std::io::Error| CliError::input(format!("cannot write {}: {e}", p.display()));
+    let werr =
+        |p: &Path, e: std::io::Error| CliError::input(format!("cannot write {}: {e}", p.display()));
     for d in done_rx {
         match d {
-            Done::Issued(e) => {
+            Done::Issued(e, bytes) => {
+                if let (Some(w), Some(b)) = (creds_out.as_mut(), bytes) {
+                    let mut l = json!({"row": e.row, "credential_id": e.credential_id,
+                        "credential": String::from_utf8_lossy(&b)})
+                    .to_string();
+                    l.push('\n');
+                    w.write_all(l.as_bytes())
+                        .map_err(|x| werr(&creds_path, x))?;
+                }
                 let mut line = serde_json::to_string(&*e).unwrap_or_default();
                 line.push('\n');
                 ledger_file
@@ -626,8 +683,15 @@ pub fn issue_batch(o: &Options) -> Result<Summary, CliError> {
                            "sha256": e.sha256, "kid": e.kid}),
                 )?;
                 issued += 1;
-                if issued % 4096 == 0 {
-                    ledger_file.sync_data().map_err(|x| werr(&ledger_path, x))?;
+                unflushed += 1;
+                if unflushed >= 256 || last_flush.elapsed().as_millis() >= 50 {
+                    if let Some(w) = creds_out.as_mut() {
+                        w.flush().map_err(|x| werr(&creds_path, x))?;
+                    }
+                    audit.flush()?;
+                    ledger_file.flush().map_err(|x| werr(&ledger_path, x))?;
+                    unflushed = 0;
+                    last_flush = Instant::now();
                 }
             }
             Done::Failed { line, row, reason } => {
@@ -651,7 +715,14 @@ pub fn issue_batch(o: &Options) -> Result<Summary, CliError> {
         w.join().ok();
     }
     bar.finish_and_clear();
+    if let Some(w) = creds_out.as_mut() {
+        w.flush().map_err(|x| werr(&creds_path, x))?;
+        w.get_ref().sync_data().map_err(|x| werr(&creds_path, x))?;
+    }
+    audit.sync()?;
+    ledger_file.flush().map_err(|x| werr(&ledger_path, x))?;
     ledger_file
+        .get_ref()
         .sync_data()
         .map_err(|x| werr(&ledger_path, x))?;
     let seconds = started.elapsed().as_secs_f64();
@@ -665,30 +736,86 @@ pub fn issue_batch(o: &Options) -> Result<Summary, CliError> {
         peak_rss_bytes: peak_rss(),
         jobs: o.jobs,
     };
-    audit.append("batch_end", serde_json::to_value(&summary).unwrap_or_default())?;
+    audit.append(
+        "batch_end",
+        serde_json::to_value(&summary).unwrap_or_default(),
+    )?;
     audit.sync()?;
     Ok(summary)
 }
 
 /// Drop a torn last line (a run killed mid-write) so appends start on a fresh line.
+/// Reads only the file's tail.
 fn repair_torn_tail(path: &Path, file: &mut File) -> Result<(), CliError> {
-    let text = std::fs::read(path)
-        .map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))?;
-    if text.is_empty() || text.ends_with(b"\n") {
+    use std::io::{Read, Seek, SeekFrom};
+    let err = |e: std::io::Error| CliError::input(format!("cannot repair {}: {e}", path.display()));
+    let mut f = File::open(path).map_err(err)?;
+    let len = f.seek(SeekFrom::End(0)).map_err(err)?;
+    let start = len.saturating_sub(1 << 20);
+    f.seek(SeekFrom::Start(start)).map_err(err)?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(err)?;
+    if tail.is_empty() || tail.ends_with(b"\n") {
         return Ok(());
     }
-    let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    file.set_len(keep as u64)
-        .map_err(|e| CliError::input(format!("cannot repair {}: {e}", path.display())))
+    let keep = match tail.iter().rposition(|&b| b == b'\n') {
+        Some(i) => start + i as u64 + 1,
+        None if start == 0 => 0,
+        None => {
+            return Err(CliError::input(format!(
+                "{}: last line is over 1 MiB and unterminated: not a ledger",
+                path.display()
+            )))
+        }
+    };
+    file.set_len(keep).map_err(err)
+}
+
+/// `--resume --single-file`: keep only the lines of credentials in the ledger (a
+/// killed run can leave lines whose ledger entries were never written).
+fn compact_single_file(path: &Path, done: &HashSet<u128>) -> Result<(), CliError> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(CliError::input(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let tmp = path.with_extension("jsonl.tmp");
+    let err = |e: std::io::Error| CliError::input(format!("cannot write {}: {e}", tmp.display()));
+    let mut out = std::io::BufWriter::new(File::create(&tmp).map_err(err)?);
+    let mut kept: HashSet<u128> = HashSet::new();
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let line = line.map_err(err)?;
+        let Ok(v) = serde_json::from_slice::<Value>(&line) else {
+            continue; // torn
+        };
+        let Some(row) = v["row"].as_str() else {
+            continue;
+        };
+        let h = id_hash(row);
+        if done.contains(&h) && kept.insert(h) {
+            out.write_all(&line).map_err(err)?;
+            out.write_all(b"\n").map_err(err)?;
+        }
+    }
+    out.flush().map_err(err)?;
+    out.get_ref().sync_data().map_err(err)?;
+    drop(out);
+    std::fs::rename(&tmp, path).map_err(err)
 }
 
 fn issue_one(
     p: &Plan,
     row: &input::Row,
     id: &str,
-    dir: &Path,
+    dir: Option<&Path>,
     shard: Option<String>,
-) -> Result<Entry, String> {
+) -> Result<(Entry, Option<Vec<u8>>), String> {
     let mapped = map_row(p, &row.fields)?;
     let idx = match &p.status {
         Some((_, alloc)) => Some(
@@ -701,25 +828,34 @@ fn issue_one(
     };
     let now = SystemClock.now();
     let credential_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let bytes = sign_row(p, mapped, &credential_id, idx, now)
-        .map_err(|e| format!("{e} ({})", e.code()))?;
-    let name = format!("{}.{}", file_stem(id), p.t.format.extension());
-    let path = dir.join(&name);
-    // Written in place: a file without a ledger line is not issued, and a resumed
-    // run overwrites it.
-    std::fs::write(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(Entry {
+    let bytes =
+        sign_row(p, mapped, &credential_id, idx, now).map_err(|e| format!("{e} ({})", e.code()))?;
+    let sha = b64::encode(sha256(&bytes));
+    let (file, single) = match dir {
+        Some(dir) => {
+            let name = format!("{}.{}", file_stem(id), p.t.format.extension());
+            let path = dir.join(&name);
+            // Written in place: a file without a ledger line is not issued, and a
+            // resumed run overwrites it.
+            std::fs::write(&path, &bytes)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            (format!("credentials/{name}"), None)
+        }
+        None => ("credentials.jsonl".to_string(), Some(bytes)),
+    };
+    let entry = Entry {
         row: id.to_string(),
         line: row.line,
         credential_id,
         format: p.t.format.as_str().into(),
         status_uri: p.status.as_ref().map(|(r, _)| r.uri.clone()),
         status_index: idx,
-        sha256: b64::encode(sha256(&bytes)),
-        file: format!("credentials/{name}"),
+        sha256: sha,
+        file,
         kid: p.kid.clone(),
         issued_at: now,
         expires_at: p.valid_until,
         shard,
-    })
+    };
+    Ok((entry, single))
 }

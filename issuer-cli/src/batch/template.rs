@@ -139,7 +139,13 @@ impl Template {
         let mut t: Template = toml::from_str(&text)
             .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let rel = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        let rel = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                dir.join(p)
+            }
+        };
         if let Some(s) = &mut t.status {
             s.store = rel(&s.store);
         }
@@ -305,9 +311,15 @@ mod tests {
 
     #[test]
     fn conversions() {
-        assert_eq!(convert(&json!("12"), ClaimType::Integer), Ok(Some(json!(12))));
+        assert_eq!(
+            convert(&json!("12"), ClaimType::Integer),
+            Ok(Some(json!(12)))
+        );
         assert!(convert(&json!("x"), ClaimType::Integer).is_err());
-        assert_eq!(convert(&json!("yes"), ClaimType::Boolean), Ok(Some(json!(true))));
+        assert_eq!(
+            convert(&json!("yes"), ClaimType::Boolean),
+            Ok(Some(json!(true)))
+        );
         assert_eq!(convert(&json!(" "), ClaimType::String), Ok(None));
         assert!(convert(&json!("2023-02-29"), ClaimType::Date).is_err());
         assert!(convert(&json!("2024-02-29"), ClaimType::Date).is_ok());
