@@ -29,12 +29,15 @@ pub struct BenchArgs {
     /// Rounds per pair; the median is reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
-    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, mdoc, status, store, proximity, oid4vp, oid4vci); default all.
+    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, mdoc, status, store, proximity, oid4vp, oid4vci, batch); default all.
     #[arg(long = "format")]
     formats: Vec<String>,
     /// Credentials in the wallet store benchmark.
     #[arg(long, default_value_t = 10_000)]
     store_count: usize,
+    /// Rows for the `batch` item (issue-batch of ES256 JWT VCs, in a child process).
+    #[arg(long, default_value_t = 100_000)]
+    batch_rows: usize,
 }
 
 #[derive(Serialize)]
@@ -446,6 +449,11 @@ pub fn run(a: BenchArgs) -> CliResult {
             target_ratio: None,
             bytes,
         });
+    }
+    if wants(&a, "batch") {
+        let (row, extra) = batch_bench(&a)?;
+        rows.push(row);
+        other.push(extra);
     }
     let report = Report {
         backends: serde_json::json!({
@@ -1030,4 +1038,136 @@ fn bench_oid4vp(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
         target_ratio: None,
         bytes: pres.len(),
     })
+}
+
+/// Single-thread raw ES256 sign rate over about `millis`.
+fn raw_es256_rate(key: &SoftwareKey, millis: u64) -> f64 {
+    let msg = [7u8; 600]; // about a JWT VC's signing input
+    let mut f = || {
+        black_box(key.sign(black_box(&msg))).ok();
+    };
+    let n = calibrate(Duration::from_millis(5), &mut f);
+    let (mut count, t) = (0u64, Instant::now());
+    while t.elapsed() < Duration::from_millis(millis) {
+        for _ in 0..n {
+            f();
+        }
+        count += n;
+    }
+    count as f64 / t.elapsed().as_secs_f64()
+}
+
+/// `govcred issue-batch` of `--batch-rows` ES256 JWT VCs (with status indices) in a
+/// child process (so its peak RSS is the batch's own), against `jobs` × the raw
+/// single-thread ES256 sign rate measured just before and after.
+fn batch_bench(a: &BenchArgs) -> Result<(Row, Extra), crate::CliError> {
+    use crate::CliError;
+    let dir = std::env::temp_dir().join(format!("govcred-bench-batch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
+    let result = (|| {
+        let key = SoftwareKey::generate(Alg::ES256)?;
+        let mut jwk = key.to_private_jwk()?.to_json();
+        jwk.push('\n');
+        files::write_secret(&dir.join("issuer.jwk"), jwk.as_bytes(), true)?;
+        let exe = std::env::current_exe()
+            .map_err(|e| CliError::input(format!("cannot find the govcred binary: {e}")))?;
+        let uri = "https://issuer.example.gov.uk/status/bench";
+        let st = std::process::Command::new(&exe)
+            .args(["status", "create", "--kind", "bitstring", "--bits", "1"])
+            .args([
+                "--size",
+                &(a.batch_rows.max(1) * 2).max(131_072).to_string(),
+            ])
+            .args(["--uri", uri, "--key"])
+            .arg(dir.join("issuer.jwk"))
+            .arg("--store")
+            .arg(dir.join("status"))
+            .output()
+            .map_err(|e| CliError::input(format!("cannot run govcred: {e}")))?;
+        if !st.status.success() {
+            return Err(CliError::input(
+                String::from_utf8_lossy(&st.stderr).into_owned(),
+            ));
+        }
+        std::fs::write(
+            dir.join("template.toml"),
+            format!(
+                "format = \"jwt-vc\"\nissuer = \"https://issuer.example.gov.uk\"\nkey = \"issuer.jwk\"\ntype = \"DigitalVeteranCard\"\nid_column = \"id\"\nvalid_for_days = 365\n\n[status]\nstore = \"status\"\nuri = \"{uri}\"\n\n[claims]\ngivenName = {{ column = \"given\" }}\nfamilyName = {{ column = \"family\" }}\nbirthDate = {{ column = \"dob\", type = \"date\" }}\nserviceNumber = {{ column = \"service\", type = \"integer\" }}\n"
+            ),
+        )
+        .map_err(|e| CliError::input(e.to_string()))?;
+        let mut csv = String::from("id,given,family,dob,service\n");
+        for i in 0..a.batch_rows {
+            use std::fmt::Write;
+            let _ = writeln!(
+                csv,
+                "V{i:07},Given{i},Family{i},19{:02}-0{}-1{},{}",
+                i % 100,
+                1 + i % 9,
+                i % 10,
+                25_000_000 + i
+            );
+        }
+        std::fs::write(dir.join("records.csv"), csv).map_err(|e| CliError::input(e.to_string()))?;
+        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let before = raw_es256_rate(&key, a.millis.max(300));
+        let out = std::process::Command::new(&exe)
+            .args([
+                "issue-batch",
+                "--single-file",
+                "--jobs",
+                &jobs.to_string(),
+                "--input",
+            ])
+            .arg(dir.join("records.csv"))
+            .arg("--template")
+            .arg(dir.join("template.toml"))
+            .arg("--out")
+            .arg(dir.join("out"))
+            .output()
+            .map_err(|e| CliError::input(format!("cannot run govcred: {e}")))?;
+        let after = raw_es256_rate(&key, a.millis.max(300));
+        if !out.status.success() {
+            return Err(CliError::input(format!(
+                "bench issue-batch failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| CliError::input(format!("bench issue-batch output: {e}")))?;
+        let rate = summary["per_second"].as_f64().unwrap_or_default();
+        let raw = jobs as f64 * (before + after) / 2.0;
+        let rss = summary["peak_rss_bytes"].as_f64().unwrap_or_default() / 1e6;
+        Ok((
+            Row {
+                format: "issue-batch jwt-vc",
+                alg: "ES256",
+                operation: "issue",
+                per_second: rate,
+                raw_operation: if jobs == 2 { "2 × aws-lc P-256 sign" } else { "cores × aws-lc sign" },
+                raw_per_second: raw,
+                ratio: rate / raw,
+                target_ratio: Some(0.75),
+                bytes: 0,
+            },
+            Extra {
+                name: "issue-batch peak RSS (MB)",
+                per_second: rss,
+                detail: format!(
+                    "{} rows, {} jobs, {:.1}/s vs {:.1}/s = {:.1}% of {jobs} × raw sign; peak RSS {:.1} MB (target < 150 MB{})",
+                    a.batch_rows,
+                    jobs,
+                    rate,
+                    raw,
+                    100.0 * rate / raw,
+                    rss,
+                    if rss < 150.0 { ", met" } else { ", NOT MET" }
+                ),
+            },
+        ))
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

@@ -215,13 +215,33 @@ fn draft(
     Ok((draft, kid))
 }
 
+/// Record a single issuance in the audit log (when one is configured).
+fn audit_issue(format: &str, kid: &str, credential: &str) -> Result<(), CliError> {
+    crate::audit::record(
+        None,
+        "issue",
+        serde_json::json!({
+            "format": format,
+            "kid": kid,
+            "sha256": govcred::b64::encode(govcred::crypto::sha256(credential.as_bytes())),
+        }),
+    )
+}
+
+/// Print an issued credential and audit it.
+fn emit(format: &str, kid: &str, credential: String) -> Result<(), CliError> {
+    audit_issue(format, kid, &credential)?;
+    println!("{credential}");
+    Ok(())
+}
+
 pub fn run(cmd: IssueCommand) -> CliResult {
     let now = SystemClock.now();
     match cmd {
         IssueCommand::JwtVc(a) => {
             let key = files::read_signing_key(&a.key)?;
             let (draft, kid) = draft(&a, &key, &a.claims)?;
-            println!("{}", jwt_vc::issue(&draft, &kid, &key, now)?);
+            emit("jwt-vc", &kid, jwt_vc::issue(&draft, &kid, &key, now)?)?;
         }
         IssueCommand::DiVc(a) => {
             let key = files::read_signing_key(&a.key)?;
@@ -233,6 +253,7 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 now,
                 &Default::default(),
             )?;
+            audit_issue("di-vc", &kid, &signed.to_string())?;
             files::print_json(&signed);
         }
         IssueCommand::SdJwtVc(a) => {
@@ -281,10 +302,15 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 // The certificate identifies the key: no DID-derived kid.
                 draft.kid = None;
             }
-            println!(
-                "{}",
-                govcred::format::sd_jwt::issue(&draft, x5c.as_deref(), &key, now)?
-            );
+            let kid = draft
+                .kid
+                .clone()
+                .unwrap_or_else(|| key.verifying_key().thumbprint());
+            emit(
+                "sd-jwt-vc",
+                &kid,
+                govcred::format::sd_jwt::issue(&draft, x5c.as_deref(), &key, now)?,
+            )?;
         }
         IssueCommand::Mdoc(a) => {
             let (ds_pem, ds_key) = match (&a.ds, &a.ds_cert, &a.ds_key) {
@@ -329,10 +355,11 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 status,
                 test_only_salt_seed: None,
             };
-            println!(
-                "{}",
-                govcred::b64::encode(govcred::format::mdoc::issue(&draft, &ds, &key, now)?)
-            );
+            emit(
+                "mdoc",
+                &key.verifying_key().thumbprint(),
+                govcred::b64::encode(govcred::format::mdoc::issue(&draft, &ds, &key, now)?),
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -16,8 +16,14 @@ pub struct KeygenArgs {
     #[arg(long, default_value = "ES256")]
     alg: Alg,
     /// Where to write the private JWK.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "pkcs11")]
+    out: Option<PathBuf>,
+    /// Create the key in an HSM instead (P-256, non-extractable), named by a
+    /// `pkcs11:token=…;object=…` URI; prints its public JWK.
+    #[arg(long, conflicts_with = "out")]
+    pkcs11: Option<String>,
+    #[command(flatten)]
+    pkcs11_opts: crate::pkcs11::Pkcs11Args,
     /// Key id to put in the JWK (default: its RFC 7638 thumbprint).
     #[arg(long)]
     kid: Option<String>,
@@ -27,17 +33,50 @@ pub struct KeygenArgs {
 }
 
 pub fn keygen(a: KeygenArgs) -> CliResult {
+    if let Some(uri) = &a.pkcs11 {
+        if a.alg != Alg::ES256 {
+            return Err(CliError::input("--pkcs11 keys are ES256 (P-256)"));
+        }
+        let public = crate::pkcs11::generate(uri, &a.pkcs11_opts)?;
+        let signer = crate::pkcs11::Pkcs11Signer::open(uri, &a.pkcs11_opts)?;
+        let extractable = signer.extractable()?;
+        let mut jwk = public.jwk().clone();
+        jwk.kid = Some(a.kid.clone().unwrap_or_else(|| public.thumbprint()));
+        crate::audit::record(
+            None,
+            "key_generate",
+            json!({"pkcs11": uri, "thumbprint": public.thumbprint()}),
+        )?;
+        files::print_json(&json!({
+            "alg": "ES256",
+            "pkcs11": uri,
+            "extractable": extractable,
+            "public_jwk": jwk,
+            "thumbprint": public.thumbprint(),
+            "did_key": did::key::from_jwk(&jwk)?,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = a
+        .out
+        .clone()
+        .ok_or_else(|| CliError::input("--out is required (or --pkcs11)"))?;
     let key = SoftwareKey::generate(a.alg)?;
     let kid = a.kid.unwrap_or_else(|| key.verifying_key().thumbprint());
     let key = key.with_kid(kid);
     let private = key.to_private_jwk()?;
     let mut text = private.to_json();
     text.push('\n');
-    files::write_secret(&a.out, text.as_bytes(), a.force)?;
+    files::write_secret(&out, text.as_bytes(), a.force)?;
     let public = key.public_jwk();
+    crate::audit::record(
+        None,
+        "key_generate",
+        json!({"file": out, "thumbprint": key.verifying_key().thumbprint()}),
+    )?;
     files::print_json(&json!({
         "alg": a.alg.as_str(),
-        "file": a.out,
+        "file": out,
         "public_jwk": public,
         "thumbprint": key.verifying_key().thumbprint(),
         "did_key": did::key::from_jwk(&public)?,
@@ -70,16 +109,33 @@ pub fn did_web(a: DidWebArgs) -> CliResult {
                 .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?,
         );
     }
-    let doc = did::web::did_document(&did, &keys)?;
-    let jwks = did::web::jwks(&keys);
-    let url = did::web::to_url(&did)?;
-    // The file's path below the site root is the URL's path.
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(_, p)| p)
-        .unwrap_or(".well-known/did.json");
-    let did_path = a.out.join(path);
+    let (url, did_path, jwks_path) = write_site(&a.out, &did, &keys)?;
+    let kids: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{did}#{}", did::web::key_id(k)))
+        .collect();
+    files::print_json(&json!({
+        "did": did,
+        "did_document_url": url,
+        "did_json": did_path,
+        "jwks_json": jwks_path,
+        "verification_methods": kids,
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write `did.json` and `jwks.json` for `keys` under the site root `out`, at the path
+/// of the DID's URL (`.well-known/did.json`, or `<path>/did.json`). Returns the URL
+/// and both paths.
+pub fn write_site(
+    out: &std::path::Path,
+    did: &str,
+    keys: &[VerifyingKey],
+) -> Result<(String, PathBuf, PathBuf), CliError> {
+    let doc = did::web::did_document(did, keys)?;
+    let jwks = did::web::jwks(keys);
+    let url = did::web::to_url(did)?;
+    let did_path = out.join(site_did_path(&url));
     let jwks_path = did_path.with_file_name("jwks.json");
     files::write(
         &did_path,
@@ -93,16 +149,13 @@ pub fn did_web(a: DidWebArgs) -> CliResult {
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    let kids: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{did}#{}", did::web::key_id(k)))
-        .collect();
-    files::print_json(&json!({
-        "did": did,
-        "did_document_url": url,
-        "did_json": did_path,
-        "jwks_json": jwks_path,
-        "verification_methods": kids,
-    }));
-    Ok(ExitCode::SUCCESS)
+    Ok((url, did_path, jwks_path))
+}
+
+/// The file's path below the site root is the DID URL's path.
+pub fn site_did_path(url: &str) -> &str {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, p)| p)
+        .unwrap_or(".well-known/did.json")
 }

@@ -3,6 +3,8 @@
 //! Exit codes: 0 success / valid credential, 1 invalid credential, 2 usage error or
 //! unreadable input.
 
+mod audit;
+mod batch;
 mod bench;
 mod demo;
 mod files;
@@ -10,9 +12,12 @@ mod http;
 mod iaca;
 mod issue;
 mod keys;
+mod ledger;
 mod negative;
 mod offer;
+mod pkcs11;
 mod present;
+mod rotate;
 mod serve;
 mod status;
 mod trust;
@@ -100,6 +105,17 @@ enum Command {
     /// Trust bundles for offline verifiers: build (sign) and show.
     #[command(subcommand)]
     Trust(trust::TrustCommand),
+    /// Issue one credential per row of a CSV/JSONL file (streaming, parallel, resumable, shardable).
+    IssueBatch(batch::BatchArgs),
+    /// Issuance ledgers: merge shard ledgers.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// Key rotation of a did:web site: rotate (publish ahead, activate), retire, list.
+    #[command(subcommand)]
+    Keys(rotate::KeysCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +135,10 @@ fn main() -> ExitCode {
         Command::Wallet(c) => wallet::run(c),
         Command::Trust(c) => trust::run(c),
         Command::Offer(c) => offer::run(c),
+        Command::IssueBatch(a) => batch::run(a),
+        Command::Ledger(c) => ledger::run(c),
+        Command::Audit(c) => audit::run(c),
+        Command::Keys(c) => rotate::run(c),
     };
     match result {
         Ok(code) => code,

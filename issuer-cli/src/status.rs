@@ -264,9 +264,27 @@ fn statuses(rec: &ListRecord) -> Result<StatusList, CliError> {
 
 /// Allocate `count` random unallocated indices and persist before returning them.
 pub fn allocate(store: &Path, uri: &str, count: usize) -> Result<Vec<usize>, CliError> {
+    allocate_in(store, uri, count, None)
+}
+
+/// [`allocate`] restricted to `range` of the list's indices (a batch shard's share,
+/// so shards allocate from disjoint ranges without coordinating); `None` = the whole list.
+pub fn allocate_in(
+    store: &Path,
+    uri: &str,
+    count: usize,
+    range: Option<std::ops::Range<usize>>,
+) -> Result<Vec<usize>, CliError> {
     let mut rec = load(store, uri)?;
     let mut used = b64::decode(&rec.allocated, "allocation bitmap")
         .map_err(|e| CliError::input(e.to_string()))?;
+    let range = range.unwrap_or(0..rec.size);
+    if range.is_empty() || range.end > rec.size {
+        return Err(CliError::input(format!(
+            "index range {range:?} is outside status list {uri} (size {})",
+            rec.size
+        )));
+    }
     if rec.allocated_count + count > rec.size {
         return Err(CliError::input(format!(
             "status list {uri} has {} of {} indices left: create another list",
@@ -274,13 +292,18 @@ pub fn allocate(store: &Path, uri: &str, count: usize) -> Result<Vec<usize>, Cli
             rec.size
         )));
     }
+    let width = range.end - range.start;
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        let start = (rand::random::<u64>() % rec.size as u64) as usize;
-        let idx = (0..rec.size)
-            .map(|o| (start + o) % rec.size)
+        let start = (rand::random::<u64>() % width as u64) as usize;
+        let idx = (0..width)
+            .map(|o| range.start + (start + o) % width)
             .find(|&i| used[i / 8] & (1 << (i % 8)) == 0)
-            .ok_or_else(|| CliError::input(format!("status list {uri} is full")))?;
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "status list {uri} has no free index left in {range:?}: create another list"
+                ))
+            })?;
         used[idx / 8] |= 1 << (idx % 8);
         out.push(idx);
     }
@@ -297,6 +320,12 @@ pub fn bitstring_entry(store: &Path, uri: &str) -> Result<serde_json::Value, Cli
         return Err(CliError::input(format!("{uri} is a Token Status List: W3C credentials need a list created with --kind bitstring")));
     }
     let idx = allocate(store, uri, 1)?[0];
+    Ok(bitstring_entry_at(&rec, idx))
+}
+
+/// The `credentialStatus` entry for an already allocated index of a Bitstring list.
+pub fn bitstring_entry_at(rec: &ListRecord, idx: usize) -> serde_json::Value {
+    let uri = &rec.uri;
     let mut entry = json!({
         "id": format!("{uri}#{idx}"),
         "type": "BitstringStatusListEntry",
@@ -307,7 +336,7 @@ pub fn bitstring_entry(store: &Path, uri: &str) -> Result<serde_json::Value, Cli
     if rec.bits > 1 {
         entry["statusSize"] = rec.bits.into();
     }
-    Ok(entry)
+    entry
 }
 
 /// Allocate an index on a Token Status List and return the `status` claim.
@@ -319,7 +348,12 @@ pub fn token_reference(store: &Path, uri: &str) -> Result<serde_json::Value, Cli
         )));
     }
     let idx = allocate(store, uri, 1)?[0];
-    Ok(json!({"status_list": {"idx": idx, "uri": uri}}))
+    Ok(token_reference_at(uri, idx))
+}
+
+/// The `status` claim for an already allocated index of a Token Status List.
+pub fn token_reference_at(uri: &str, idx: usize) -> serde_json::Value {
+    json!({"status_list": {"idx": idx, "uri": uri}})
 }
 
 fn set_status(a: &SetArgs, value: Status) -> CliResult {
@@ -367,6 +401,11 @@ fn set_status_in(store: &Path, uri: &str, index: usize, value: Status) -> CliRes
     list.set(a.index, value.value())?;
     rec.statuses = list.to_json();
     save(&a.store, &rec)?;
+    crate::audit::record(
+        None,
+        "status_change",
+        json!({"uri": a.uri, "index": a.index, "status": value.as_str(), "previous": current.as_str()}),
+    )?;
     files::print_json(
         &json!({"uri": a.uri, "index": a.index, "status": value.as_str(), "previous": current.as_str()}),
     );
