@@ -5,6 +5,8 @@ use govcred::status::{bitstring, token_status_list::StatusList};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // statuslist+cwt (COSE) or a token, as bytes.
+    let _ = govcred::status::load_list_bytes(data, &govcred::trust::TrustStore::new(), 0);
     if let Some((&first, rest)) = data.split_first() {
         let bits = [1u8, 2, 4, 8][(first & 3) as usize];
         if let Ok(text) = std::str::from_utf8(rest) {
