@@ -252,7 +252,7 @@ fn to_json(item: &Item<'_>, depth: usize) -> Result<serde_json::Value> {
             Err(_) => J::String(format!("-{}", u128::from(*n) + 1)),
         },
         Value::Bytes(b) => J::String(crate::b64::encode(b)),
-        Value::Text(t) => J::String(t.clone()),
+        Value::Text(t) => J::String(t.to_string()),
         Value::Array(a) => J::Array(
             a.iter()
                 .map(|i| to_json(i, depth + 1))
@@ -262,7 +262,7 @@ fn to_json(item: &Item<'_>, depth: usize) -> Result<serde_json::Value> {
             let mut out = serde_json::Map::new();
             for (k, v) in m {
                 let key = match &k.value {
-                    Value::Text(t) => t.clone(),
+                    Value::Text(t) => t.to_string(),
                     Value::Uint(n) => n.to_string(),
                     Value::Nint(n) => format!("-{}", u128::from(*n) + 1),
                     _ => {
@@ -350,7 +350,7 @@ fn parse_issuer_auth(item: &Item<'_>) -> Result<IssuerAuth> {
             .ok_or_else(|| bad("issuerAuth has no x5chain (label 33) with the DS certificate"))?,
     };
     let ders: Vec<&[u8]> = match &x5chain.value {
-        Value::Bytes(b) => vec![b.as_slice()],
+        Value::Bytes(b) => vec![b.as_ref()],
         Value::Array(a) if !a.is_empty() => a
             .iter()
             .map(|c| {
@@ -419,7 +419,7 @@ impl IssuerAuth {
             return Err(Error::UnsupportedCritical(first.clone()));
         }
         let ds = self.ds_certificate();
-        let key = ds.public_key()?;
+        let key = ds.public_key_ref()?;
         let tbs = coset::sig_structure_data(
             coset::SignatureContext::CoseSign1,
             coset::ProtectedHeader {
@@ -455,9 +455,9 @@ fn check_ds_trust(
             leaf.subject()
         )));
     }
-    let roots: Vec<Certificate> = trust.roots().iter().map(|r| (**r).clone()).collect();
+    let roots = trust.roots();
     let lacks_eku = !leaf.extended_key_usages().iter().any(|e| e == EKU_MDL_DS);
-    if roots.contains(leaf) {
+    if roots.iter().any(|r| **r == *leaf) {
         if lacks_eku {
             return Err(Error::UntrustedIssuer(format!(
                 "Document Signer \"{}\" is pinned in the trust store but lacks the mDL document-signer extended key usage {EKU_MDL_DS}",
@@ -483,13 +483,13 @@ fn check_ds_trust(
         ));
     }
     let top_issuer = chain.last().map(Certificate::issuer).unwrap_or_default();
-    match x509::verify_chain(chain, &roots, now, leeway, Some(EKU_MDL_DS)) {
+    match x509::verify_chain_in(chain, roots, now, leeway, Some(EKU_MDL_DS)) {
         Ok(_) => Ok(format!(
             "Document Signer \"{}\" chains to trusted IACA \"{top_issuer}\", with the mDL DS extended key usage",
             leaf.subject()
         )),
         // Say precisely when only the EKU is missing (e.g. the GOV.UK LOCAL test DSC).
-        Err(e) if lacks_eku => match x509::verify_chain(chain, &roots, now, leeway, None) {
+        Err(e) if lacks_eku => match x509::verify_chain_in(chain, roots, now, leeway, None) {
             Ok(_) => Err(Error::UntrustedIssuer(format!(
                 "Document Signer \"{}\" chains to trusted root \"{top_issuer}\", but lacks the mDL document-signer extended key usage {EKU_MDL_DS} that ISO 18013-5 requires",
                 leaf.subject()
