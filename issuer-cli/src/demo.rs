@@ -197,7 +197,7 @@ pub fn run(a: DemoArgs) -> CliResult {
 
     step(
         9,
-        "mdoc (ISO 18013-5): an IACA, a Document Signer, an mDL bound to the wallet key",
+        "mdoc (ISO 18013-5): an IACA, a Document Signer, an mDL bound to the wallet key, presented",
     );
     let (iaca, iaca_key) = govcred::pki::create_iaca(
         "GB",
@@ -244,9 +244,49 @@ pub fn run(a: DemoArgs) -> CliResult {
     );
     let mut road_trust = TrustStore::new();
     road_trust.add_root_certificates_pem(&iaca.to_pem())?;
-    let mdl_report = Verifier::new(road_trust).verify(&mdl);
+    let mdl_report = Verifier::new(road_trust.clone()).verify(&mdl);
     show(&mdl_report);
     all_ok &= mdl_report.valid;
+
+    // At the roadside: the reader's session transcript, the wallet's DeviceResponse with
+    // just two elements, device-signed over that transcript.
+    let transcript = govcred::format::mdoc::SessionTranscript::from_cbor(&[
+        0x83, 0xf6, 0xf6, 0x82, 0x64, b'd', b'e', b'm', b'o', 0x41, 0x2a,
+    ])?;
+    let response = govcred::format::mdoc::present(
+        &mdl,
+        &[
+            ("org.iso.18013.5.1", "family_name"),
+            ("org.iso.18013.5.1", "age_over_18"),
+        ],
+        &transcript,
+        &holder_key,
+    )?;
+    println!(
+        "    DeviceResponse: {} bytes, family_name and age_over_18 only, device-signed over the session transcript",
+        response.len()
+    );
+    let presented = Verifier::new(road_trust.clone())
+        .with_session_transcript(transcript)
+        .verify(&response);
+    show(&presented);
+    all_ok &= presented.valid;
+    let other_session = govcred::format::mdoc::SessionTranscript::from_cbor(&[
+        0x83, 0xf6, 0xf6, 0x82, 0x64, b'd', b'e', b'm', b'o', 0x41, 0x2b,
+    ])?;
+    let replayed = Verifier::new(road_trust)
+        .with_session_transcript(other_session)
+        .verify(&response);
+    println!(
+        "    replayed in another session: {:?} ({})",
+        replayed.outcome,
+        replayed
+            .errors
+            .first()
+            .map(|e| e.code.as_str())
+            .unwrap_or("no error")
+    );
+    all_ok &= !replayed.valid;
 
     if let Some(dir) = &a.out {
         files::write_secret(

@@ -1,4 +1,6 @@
-//! ISO/IEC 18013-5 mdoc: verification of the issuer-signed part (`IssuerSigned`).
+//! ISO/IEC 18013-5 mdoc: issuing ([`issue`]), presenting ([`present`], see the `device`
+//! module documentation on [`DeviceResponse`]) and verifying ([`verify_with`]) an
+//! `IssuerSigned`, a `Document` or a `DeviceResponse`.
 //!
 //! What GOV.UK issuers return in `credentials[0].credential` is an `IssuerSigned`
 //! structure, `{nameSpaces: {ns: [#6.24(bstr .cbor IssuerSignedItem)]}, issuerAuth:
@@ -15,6 +17,13 @@
 //!   accepted as pinned (its validity and EKU are still checked; no chain is built).
 //! - Mobile Security Object: version `1.0`, `SHA-256` digests, `deviceKey` (EC2 P-256),
 //!   `docType`, `validityInfo` (tag 0 dates), optional `status.status_list`.
+//!
+//! - Presentations (`Document`, `DeviceResponse`) add `doctype` (the Document's docType
+//!   is the one the MSO signs) and `device_auth`: the ES256 `deviceSignature` is
+//!   verified with the MSO `deviceKeyInfo` key over `DeviceAuthenticationBytes` built
+//!   from the caller's [`SessionTranscript`]; without a transcript it is reported as not
+//!   checked (`device_auth_unavailable`), never as passed. A `deviceMac` is checked when
+//!   [`VerifyOptions::device_mac_key`] holds the session's EMacKey, else not checked.
 //!
 //! Claims are reported as JSON `{namespace: {element: value}}`: full-dates (tag 1004)
 //! and tdates (tag 0) as strings, byte strings (the portrait) as base64url.
@@ -116,7 +125,7 @@ fn bad(reason: impl Into<String>) -> Error {
 fn input_bytes(input: &[u8]) -> Result<Cow<'_, [u8]>> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(Error::TooLarge {
-            what: "mdoc IssuerSigned",
+            what: "mdoc (IssuerSigned, Document or DeviceResponse)",
             size: input.len(),
             limit: MAX_INPUT_BYTES,
         });
@@ -135,12 +144,12 @@ fn input_bytes(input: &[u8]) -> Result<Cow<'_, [u8]>> {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .ok_or_else(|| {
-            bad("input is neither CBOR (an IssuerSigned map) nor unpadded base64url text")
+            bad("input is neither CBOR (an IssuerSigned, Document or DeviceResponse map) nor unpadded base64url text")
         })?;
-    let bytes = crate::b64::decode(text, "mdoc IssuerSigned")?;
+    let bytes = crate::b64::decode(text, "mdoc")?;
     if !matches!(bytes.first(), Some(0xa0..=0xbb | 0xbf)) {
         return Err(bad(
-            "the base64url text does not decode to a CBOR map (IssuerSigned)",
+            "the base64url text does not decode to a CBOR map (IssuerSigned, Document or DeviceResponse)",
         ));
     }
     Ok(Cow::Owned(bytes))
