@@ -23,7 +23,7 @@ pub enum Format {
     /// SD-JWT VC (`dc+sd-jwt`), issued form or presentation.
     #[serde(rename = "sd-jwt-vc")]
     SdJwtVc,
-    /// ISO/IEC 18013-5 mdoc `IssuerSigned`.
+    /// ISO/IEC 18013-5 mdoc: `IssuerSigned`, `Document` or `DeviceResponse`.
     #[serde(rename = "mdoc")]
     Mdoc,
     /// Not recognised.

@@ -117,6 +117,8 @@ pub struct Certificate {
     eku: Option<Vec<String>>,
     /// Critical extensions this module does not process (dotted OIDs).
     unhandled_critical: Vec<String>,
+    /// The subject public key, parsed on first use (trusted roots are checked often).
+    key: std::sync::OnceLock<VerifyingKey>,
 }
 
 impl fmt::Debug for Certificate {
@@ -185,6 +187,7 @@ impl Certificate {
             key_usage: None,
             eku: None,
             unhandled_critical: Vec::new(),
+            key: std::sync::OnceLock::new(),
         };
         parsed.read_extensions()?;
         if parsed.cert.tbs_certificate.signature != parsed.cert.signature_algorithm {
@@ -373,6 +376,19 @@ impl Certificate {
     /// The subject public key. Only EC P-256 keys are supported; other key types give
     /// [`Error::InvalidKey`].
     pub fn public_key(&self) -> Result<VerifyingKey> {
+        self.public_key_ref().cloned()
+    }
+
+    /// [`Certificate::public_key`] without a copy: parsed once, then kept.
+    pub fn public_key_ref(&self) -> Result<&VerifyingKey> {
+        if let Some(k) = self.key.get() {
+            return Ok(k);
+        }
+        let key = self.parse_public_key()?;
+        Ok(self.key.get_or_init(|| key))
+    }
+
+    fn parse_public_key(&self) -> Result<VerifyingKey> {
         let spki = &self.cert.tbs_certificate.subject_public_key_info;
         let who = || format!("certificate \"{}\"", self.subject());
         if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
@@ -445,7 +461,7 @@ impl Certificate {
         if alg.parameters.is_some() {
             return Err(self.malformed("ecdsa-with-SHA256 must have no parameters (RFC 5758)"));
         }
-        let key = issuer.public_key()?;
+        let key = issuer.public_key_ref()?;
         let signature = self
             .cert
             .signature
@@ -548,6 +564,18 @@ pub fn verify_chain(
     leeway: i64,
     required_eku: Option<&str>,
 ) -> Result<VerifyingKey> {
+    verify_chain_in(chain, roots, now, leeway, required_eku)
+}
+
+/// [`verify_chain`] with the roots as any borrow of [`Certificate`] (e.g. the
+/// `Arc<Certificate>`s of a trust store), so they need not be copied.
+pub fn verify_chain_in<R: std::borrow::Borrow<Certificate>>(
+    chain: &[Certificate],
+    roots: &[R],
+    now: i64,
+    leeway: i64,
+    required_eku: Option<&str>,
+) -> Result<VerifyingKey> {
     let Some(leaf) = chain.first() else {
         return Err(Error::malformed(
             "X.509 certificate chain",
@@ -597,7 +625,7 @@ pub fn verify_chain(
     // A trusted root sent at the end of the chain is the anchor itself, not a link.
     let mut path = chain;
     if let [rest @ .., last] = chain {
-        if !rest.is_empty() && roots.contains(last) {
+        if !rest.is_empty() && roots.iter().any(|r| r.borrow() == last) {
             path = rest;
         }
     }
@@ -614,7 +642,10 @@ pub fn verify_chain(
     let mut anchor = None;
     for root in roots
         .iter()
-        .filter(|r| r.cert.tbs_certificate.subject == top.cert.tbs_certificate.issuer)
+        .map(std::borrow::Borrow::borrow)
+        .filter(|r: &&Certificate| {
+            r.cert.tbs_certificate.subject == top.cert.tbs_certificate.issuer
+        })
     {
         match top
             .verify_issued_by(root)

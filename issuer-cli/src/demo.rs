@@ -321,7 +321,7 @@ pub fn run(a: DemoArgs) -> CliResult {
     };
     let mut road_trust = TrustStore::new();
     road_trust.add_root_certificates_pem(&iaca.to_pem())?;
-    let mdl_report = Verifier::new(road_trust)
+    let mdl_report = Verifier::new(road_trust.clone())
         .with_session_transcript(SessionTranscript::from_cbor(
             officer.session_transcript().encoded(),
         )?)
@@ -331,6 +331,25 @@ pub fn run(a: DemoArgs) -> CliResult {
         && mdl_report.claims.to_value()["org.iso.18013.5.1"]
             .get("birth_date")
             .is_none();
+    // The same answer replayed into another officer's session: the device signature is
+    // over this session's transcript only.
+    let other =
+        Reader::from_qr(&Holder::new(BleOptions::peripheral_server(rand::random()))?.qr_uri())?;
+    let replayed = Verifier::new(road_trust)
+        .with_session_transcript(SessionTranscript::from_cbor(
+            other.session_transcript().encoded(),
+        )?)
+        .verify(&device_response);
+    println!(
+        "    replayed into another session: {:?} ({})",
+        replayed.outcome,
+        replayed
+            .errors
+            .first()
+            .map(|e| e.code.as_str())
+            .unwrap_or("accepted!")
+    );
+    all_ok &= !replayed.valid;
     store.wipe()?;
     let _ = std::fs::remove_dir_all(&store_dir);
 

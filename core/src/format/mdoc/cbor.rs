@@ -11,6 +11,8 @@
 //! wrote them (including indefinite-length encodings). ciborium remains the encoder for
 //! tests; coset builds the COSE Sig_structure.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 
 /// Deepest nesting accepted (arrays, maps and tags each count one level).
@@ -23,10 +25,10 @@ pub(crate) enum Value<'a> {
     Uint(u64),
     /// Major type 1: the value is `-1 - n`.
     Nint(u64),
-    /// Major type 2 (indefinite-length chunks joined).
-    Bytes(Vec<u8>),
-    /// Major type 3 (indefinite-length chunks joined).
-    Text(String),
+    /// Major type 2 (borrowed from the input; indefinite-length chunks joined).
+    Bytes(Cow<'a, [u8]>),
+    /// Major type 3 (borrowed from the input; indefinite-length chunks joined).
+    Text(Cow<'a, str>),
     /// Major type 4.
     Array(Vec<Item<'a>>),
     /// Major type 5, in the order received.
@@ -318,12 +320,14 @@ impl<'a> Reader<'a> {
                 }
             }
             2 => Value::Bytes(self.string(info, 2)?),
-            3 => {
-                let bytes = self.string(info, 3)?;
-                Value::Text(
-                    String::from_utf8(bytes).map_err(|_| self.err("text string is not UTF-8"))?,
-                )
-            }
+            3 => Value::Text(match self.string(info, 3)? {
+                Cow::Borrowed(b) => Cow::Borrowed(
+                    std::str::from_utf8(b).map_err(|_| self.err("text string is not UTF-8"))?,
+                ),
+                Cow::Owned(b) => Cow::Owned(
+                    String::from_utf8(b).map_err(|_| self.err("text string is not UTF-8"))?,
+                ),
+            }),
             4 => {
                 let mut items = Vec::new();
                 match self.argument(info)? {
@@ -400,15 +404,15 @@ impl<'a> Reader<'a> {
 
     /// The content of a byte or text string (major type `major`), joining the chunks
     /// of an indefinite-length string (which must all be definite and of that type).
-    fn string(&mut self, info: u8, major: u8) -> Result<Vec<u8>> {
+    fn string(&mut self, info: u8, major: u8) -> Result<Cow<'a, [u8]>> {
         match self.argument(info)? {
-            Some(n) => Ok(self.take(n)?.to_vec()),
+            Some(n) => Ok(Cow::Borrowed(self.take(n)?)),
             None => {
                 let mut out = Vec::new();
                 loop {
                     let b = self.byte()?;
                     if b == BREAK {
-                        return Ok(out);
+                        return Ok(Cow::Owned(out));
                     }
                     if b >> 5 != major {
                         return Err(self.err("indefinite-length string chunk of another type"));

@@ -1,4 +1,6 @@
-//! ISO/IEC 18013-5 mdoc: verification of the issuer-signed part (`IssuerSigned`).
+//! ISO/IEC 18013-5 mdoc: issuing ([`issue`]), presenting ([`present`], see the `device`
+//! module documentation on [`DeviceResponse`]) and verifying ([`verify_with`]) an
+//! `IssuerSigned`, a `Document` or a `DeviceResponse`.
 //!
 //! What GOV.UK issuers return in `credentials[0].credential` is an `IssuerSigned`
 //! structure, `{nameSpaces: {ns: [#6.24(bstr .cbor IssuerSignedItem)]}, issuerAuth:
@@ -15,6 +17,13 @@
 //!   accepted as pinned (its validity and EKU are still checked; no chain is built).
 //! - Mobile Security Object: version `1.0`, `SHA-256` digests, `deviceKey` (EC2 P-256),
 //!   `docType`, `validityInfo` (tag 0 dates), optional `status.status_list`.
+//!
+//! - Presentations (`Document`, `DeviceResponse`) add `doctype` (the Document's docType
+//!   is the one the MSO signs) and `device_auth`: the ES256 `deviceSignature` is
+//!   verified with the MSO `deviceKeyInfo` key over `DeviceAuthenticationBytes` built
+//!   from the caller's [`SessionTranscript`]; without a transcript it is reported as not
+//!   checked (`device_auth_unavailable`), never as passed. A `deviceMac` is checked when
+//!   [`VerifyOptions::device_mac_key`] holds the session's EMacKey, else not checked.
 //!
 //! Claims are reported as JSON `{namespace: {element: value}}`: full-dates (tag 1004)
 //! and tdates (tag 0) as strings, byte strings (the portrait) as base64url.
@@ -122,7 +131,7 @@ fn bad(reason: impl Into<String>) -> Error {
 fn input_bytes(input: &[u8]) -> Result<Cow<'_, [u8]>> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(Error::TooLarge {
-            what: "mdoc IssuerSigned",
+            what: "mdoc (IssuerSigned, Document or DeviceResponse)",
             size: input.len(),
             limit: MAX_INPUT_BYTES,
         });
@@ -141,12 +150,12 @@ fn input_bytes(input: &[u8]) -> Result<Cow<'_, [u8]>> {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .ok_or_else(|| {
-            bad("input is neither CBOR (an IssuerSigned map) nor unpadded base64url text")
+            bad("input is neither CBOR (an IssuerSigned, Document or DeviceResponse map) nor unpadded base64url text")
         })?;
-    let bytes = crate::b64::decode(text, "mdoc IssuerSigned")?;
+    let bytes = crate::b64::decode(text, "mdoc")?;
     if !matches!(bytes.first(), Some(0xa0..=0xbb | 0xbf)) {
         return Err(bad(
-            "the base64url text does not decode to a CBOR map (IssuerSigned)",
+            "the base64url text does not decode to a CBOR map (IssuerSigned, Document or DeviceResponse)",
         ));
     }
     Ok(Cow::Owned(bytes))
@@ -258,7 +267,7 @@ fn to_json(item: &Item<'_>, depth: usize) -> Result<serde_json::Value> {
             Err(_) => J::String(format!("-{}", u128::from(*n) + 1)),
         },
         Value::Bytes(b) => J::String(crate::b64::encode(b)),
-        Value::Text(t) => J::String(t.clone()),
+        Value::Text(t) => J::String(t.to_string()),
         Value::Array(a) => J::Array(
             a.iter()
                 .map(|i| to_json(i, depth + 1))
@@ -268,7 +277,7 @@ fn to_json(item: &Item<'_>, depth: usize) -> Result<serde_json::Value> {
             let mut out = serde_json::Map::new();
             for (k, v) in m {
                 let key = match &k.value {
-                    Value::Text(t) => t.clone(),
+                    Value::Text(t) => t.to_string(),
                     Value::Uint(n) => n.to_string(),
                     Value::Nint(n) => format!("-{}", u128::from(*n) + 1),
                     _ => {
@@ -356,7 +365,7 @@ fn parse_issuer_auth(item: &Item<'_>) -> Result<IssuerAuth> {
             .ok_or_else(|| bad("issuerAuth has no x5chain (label 33) with the DS certificate"))?,
     };
     let ders: Vec<&[u8]> = match &x5chain.value {
-        Value::Bytes(b) => vec![b.as_slice()],
+        Value::Bytes(b) => vec![b.as_ref()],
         Value::Array(a) if !a.is_empty() => a
             .iter()
             .map(|c| {
@@ -425,7 +434,7 @@ impl IssuerAuth {
             return Err(Error::UnsupportedCritical(first.clone()));
         }
         let ds = self.ds_certificate();
-        let key = ds.public_key()?;
+        let key = ds.public_key_ref()?;
         let tbs = coset::sig_structure_data(
             coset::SignatureContext::CoseSign1,
             coset::ProtectedHeader {
@@ -461,9 +470,9 @@ fn check_ds_trust(
             leaf.subject()
         )));
     }
-    let roots: Vec<Certificate> = trust.roots().iter().map(|r| (**r).clone()).collect();
+    let roots = trust.roots();
     let lacks_eku = !leaf.extended_key_usages().iter().any(|e| e == EKU_MDL_DS);
-    if roots.contains(leaf) {
+    if roots.iter().any(|r| **r == *leaf) {
         if lacks_eku {
             return Err(Error::UntrustedIssuer(format!(
                 "Document Signer \"{}\" is pinned in the trust store but lacks the mDL document-signer extended key usage {EKU_MDL_DS}",
@@ -489,13 +498,13 @@ fn check_ds_trust(
         ));
     }
     let top_issuer = chain.last().map(Certificate::issuer).unwrap_or_default();
-    match x509::verify_chain(chain, &roots, now, leeway, Some(EKU_MDL_DS)) {
+    match x509::verify_chain_in(chain, roots, now, leeway, Some(EKU_MDL_DS)) {
         Ok(_) => Ok(format!(
             "Document Signer \"{}\" chains to trusted IACA \"{top_issuer}\", with the mDL DS extended key usage",
             leaf.subject()
         )),
         // Say precisely when only the EKU is missing (e.g. the GOV.UK LOCAL test DSC).
-        Err(e) if lacks_eku => match x509::verify_chain(chain, &roots, now, leeway, None) {
+        Err(e) if lacks_eku => match x509::verify_chain_in(chain, roots, now, leeway, None) {
             Ok(_) => Err(Error::UntrustedIssuer(format!(
                 "Document Signer \"{}\" chains to trusted root \"{top_issuer}\", but lacks the mDL document-signer extended key usage {EKU_MDL_DS} that ISO 18013-5 requires",
                 leaf.subject()
