@@ -23,6 +23,13 @@ pub enum KeySource {
         /// Its `kid` or thumbprint.
         label: String,
     },
+    /// A key from an issuer's JWKS, trusted for that issuer only.
+    IssuerJwk {
+        /// Its `kid` or thumbprint.
+        label: String,
+        /// The issuer identifier the JWKS was published for.
+        issuer: String,
+    },
     /// The leaf of an `x5c` certificate chain that ends at a trusted root.
     Certificate {
         /// The leaf certificate's subject.
@@ -53,6 +60,14 @@ impl IssuerKey {
             KeySource::Did { did, .. } => Err(Error::UntrustedIssuer(format!(
                 "signed with a key of {did}, but the credential's issuer is {issuer}"
             ))),
+            KeySource::IssuerJwk { label, issuer: for_issuer } if for_issuer == issuer => {
+                Ok(format!("key {label} is in the trusted JWKS of {issuer}"))
+            }
+            KeySource::IssuerJwk { label, issuer: for_issuer } => {
+                Err(Error::UntrustedIssuer(format!(
+                    "signed with key {label} of {for_issuer}'s JWKS, but the credential's issuer is {issuer}"
+                )))
+            }
             KeySource::Certificate { subject, .. } => Ok(format!(
                 "certificate {subject:?} chains to a trusted root for {issuer}"
             )),
@@ -87,6 +102,10 @@ impl IssuerKey {
                     self.key.alg()
                 )
             }
+            KeySource::IssuerJwk { label, issuer } => format!(
+                "{} key {label} from the trusted JWKS of {issuer}",
+                self.key.alg()
+            ),
             KeySource::Certificate { subject, root } => format!(
                 "{} key of certificate {subject:?}, chained to trusted root {root:?}",
                 self.key.alg()
@@ -107,6 +126,8 @@ impl IssuerKey {
 #[derive(Clone, Default)]
 pub struct TrustStore {
     keys: Vec<Arc<VerifyingKey>>,
+    /// Per entry of `keys`: the issuer it is scoped to (`None`: any issuer).
+    key_issuers: Vec<Option<String>>,
     dids: DidResolver,
     contexts: Vec<(String, String)>,
     roots: Vec<Arc<crate::x509::Certificate>>,
@@ -123,6 +144,15 @@ impl TrustStore {
     pub fn add_jwk(&mut self, jwk: &Jwk) -> Result<()> {
         self.keys
             .push(Arc::new(VerifyingKey::from_jwk(&jwk.to_public())?));
+        self.key_issuers.push(None);
+        Ok(())
+    }
+
+    /// Trust a key of `issuer`'s JWKS for credentials of that issuer only.
+    pub fn add_issuer_jwk(&mut self, issuer: &str, jwk: &Jwk) -> Result<()> {
+        self.keys
+            .push(Arc::new(VerifyingKey::from_jwk(&jwk.to_public())?));
+        self.key_issuers.push(Some(issuer.to_string()));
         Ok(())
     }
 
@@ -287,16 +317,23 @@ impl TrustStore {
     fn trusted_jwks(&self, names: &[Option<&str>], alg: Alg) -> Vec<IssuerKey> {
         self.keys
             .iter()
-            .filter(|k| k.alg() == alg)
-            .filter(|k| {
+            .zip(self.key_issuers.iter())
+            .filter(|(k, _)| k.alg() == alg)
+            .filter(|(k, _)| {
                 names.iter().any(|n| match n {
                     Some(n) => k.jwk().kid.as_deref() == Some(*n) || k.thumbprint() == *n,
                     None => true,
                 })
             })
-            .map(|k| IssuerKey {
+            .map(|(k, issuer)| IssuerKey {
                 key: k.clone(),
-                source: KeySource::TrustedJwk { label: k.label() },
+                source: match issuer {
+                    Some(issuer) => KeySource::IssuerJwk {
+                        label: k.label(),
+                        issuer: issuer.clone(),
+                    },
+                    None => KeySource::TrustedJwk { label: k.label() },
+                },
             })
             .collect()
     }

@@ -145,7 +145,7 @@ impl BundleContents {
         }
         for set in &self.jwks {
             for k in &set.keys {
-                trust.add_jwk(k)?;
+                trust.add_issuer_jwk(&set.issuer, k)?;
             }
         }
         for s in &self.status_lists {

@@ -94,6 +94,25 @@ fn bundle_round_trip_reports_age_and_applies_status() {
 }
 
 #[test]
+fn bundled_jwks_are_trusted_for_their_issuer_only() {
+    let f = fixture();
+    let text = TrustBundle::build(&f.contents, NOW, 86_400, &f.bundle_key).unwrap();
+    let loaded =
+        TrustBundle::load(&text, &[f.bundle_key.verifying_key().clone()], NOW, 60).unwrap();
+    let verifier = Verifier::from_bundle(loaded).with_clock(Arc::new(FixedClock::new(NOW)));
+    let mut draft = SdJwtDraft::new("https://other-issuer.example", "urn:example:card");
+    draft.kid = Some("issuer-1".into());
+    let foreign = sd_jwt::issue(&draft, None, &f.issuer, NOW - 60).unwrap();
+    let r = verifier.verify(foreign.as_bytes());
+    assert!(!r.valid);
+    assert!(
+        r.has_error(ErrorCode::UntrustedIssuer),
+        "{}",
+        r.to_json_pretty()
+    );
+}
+
+#[test]
 fn expired_bundle_refused() {
     let f = fixture();
     let text =

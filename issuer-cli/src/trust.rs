@@ -48,8 +48,8 @@ pub struct BuildArgs {
 pub struct ShowArgs {
     /// The bundle file.
     file: PathBuf,
-    /// The pinned bundle-signing public key (JWK); without it the signature is not checked
-    /// and the output says so.
+    /// The pinned bundle-signing public key (JWK; repeatable). Required: a bundle is
+    /// only read after its signature is checked.
     #[arg(long = "trust-key", value_name = "PUB.jwk")]
     trust_keys: Vec<PathBuf>,
     /// Print as JSON.

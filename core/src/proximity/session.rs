@@ -188,6 +188,18 @@ impl SessionKeys {
         })
     }
 
+    /// `EMacKey` for mdoc MAC authentication (`deviceMac`): HKDF-SHA256(ikm =
+    /// ECDH(static DeviceKey, EReaderKey), same salt, info "EMacKey", 32 bytes). The
+    /// GOV.UK profile authenticates with a device signature instead; this is here so a
+    /// reader can check MAC-authenticated responses from other wallets.
+    pub fn e_mac_key(
+        device_key_agreement: &[u8; 32],
+        transcript: &SessionTranscript,
+    ) -> Result<Zeroizing<[u8; 32]>> {
+        let salt = crate::crypto::sha256(&transcript.tagged_bytes());
+        hkdf_sha256(device_key_agreement, &salt, b"EMacKey")
+    }
+
     /// SKReader (exposed for test vectors).
     pub fn sk_reader(&self) -> &[u8; 32] {
         &self.sk_reader
