@@ -440,12 +440,12 @@ fn mdoc_round_trip_through_the_hook() {
         r.response_uri.as_deref().unwrap(),
     );
     assert_eq!(st, session.mdoc_session_transcript());
-    assert_eq!(&st.encoded()[..3], &[0x83, 0xf6, 0xf6]);
+    assert_eq!(&st.as_cbor()[..3], &[0x83, 0xf6, 0xf6]);
     let mut resp = AuthorizationResponse::new(r);
-    resp.add_mdoc("mdl", &[b"DR:".as_slice(), st.encoded()].concat());
+    resp.add_mdoc("mdl", &[b"DR:".as_slice(), st.as_cbor()].concat());
     let verify = |bytes: &[u8], t: &SessionTranscript| -> VerificationReport {
         let mut rep = VerificationReport::new(Format::Mdoc, NOW);
-        assert_eq!(&bytes[3..], t.encoded());
+        assert_eq!(&bytes[3..], t.as_cbor());
         rep.pass("device_signature", "stub");
         rep.finish()
     };

@@ -4,7 +4,7 @@
 //! session with the mdoc verifier — and refused when made for another request.
 
 use govcred::crypto::{Alg, SoftwareKey};
-use govcred::format::mdoc::{self, MdocDraft, SessionTranscript, VerifyOptions};
+use govcred::format::mdoc::{self, MdocDraft, VerifyOptions};
 use govcred::oid4vp::consent::Consent;
 use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
 use govcred::oid4vp::request::AuthorizationRequest;
@@ -111,13 +111,8 @@ fn answer(w: &World, s: &VerifierSession) -> AuthorizationResponse {
         None,
         r.response_uri.as_deref().unwrap(),
     );
-    let device_response = mdoc::present(
-        &w.issuer_signed,
-        &disclose,
-        &SessionTranscript::from_cbor(transcript.encoded()).unwrap(),
-        &w.device,
-    )
-    .unwrap();
+    let device_response =
+        mdoc::present(&w.issuer_signed, &disclose, &transcript.clone(), &w.device).unwrap();
     let mut resp = AuthorizationResponse::new(r);
     resp.add_mdoc("mdl", &device_response);
     AuthorizationResponse::from_form(&resp.to_form()).unwrap()
@@ -126,7 +121,7 @@ fn answer(w: &World, s: &VerifierSession) -> AuthorizationResponse {
 fn mdoc_verifier(trust: &TrustStore) -> Box<MdocVerifier> {
     let trust = trust.clone();
     Box::new(move |bytes, transcript| {
-        let t = SessionTranscript::from_cbor(transcript.encoded()).unwrap();
+        let t = transcript.clone();
         mdoc::verify_with(
             bytes,
             &trust,

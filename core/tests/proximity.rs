@@ -81,7 +81,7 @@ fn annex_d_engagement_transcript_keys_and_messages() {
     let mut reader = Reader::new(nfc.clone(), reader_key, &annex_d_handover(&d)).unwrap();
     let st = reader.session_transcript();
     assert_eq!(
-        st.encoded(),
+        st.as_cbor(),
         h(&d["sessionTranscript"]["sessionTranscriptHex"])
     );
     assert_eq!(
@@ -159,7 +159,7 @@ fn annex_d_engagement_transcript_keys_and_messages() {
 
     // The holder's DeviceResponse encrypts to the Annex D SessionData.
     let device_response = h(&d["deviceResponse"]["deviceResponseHex"]);
-    let expected_st = transcript.encoded().to_vec();
+    let expected_st = transcript.as_cbor().to_vec();
     let dr = device_response.clone();
     let reply = holder
         .respond(&move |_r: &DeviceRequest, st: &[u8]| {

@@ -17,7 +17,6 @@ use clap::Args;
 use govcred::crypto::SoftwareKeyProtector;
 use govcred::crypto::{Alg, SoftwareKey};
 use govcred::format::jwt_vc::{self, CredentialDraft};
-use govcred::format::mdoc::SessionTranscript;
 use govcred::proximity::{
     BleOptions, HeldMdoc, Holder, HolderEvent, ItemsRequest, MdocResponder, Reader, ReaderEvent,
 };
@@ -322,9 +321,7 @@ pub fn run(a: DemoArgs) -> CliResult {
     let mut road_trust = TrustStore::new();
     road_trust.add_root_certificates_pem(&iaca.to_pem())?;
     let mdl_report = Verifier::new(road_trust.clone())
-        .with_session_transcript(SessionTranscript::from_cbor(
-            officer.session_transcript().encoded(),
-        )?)
+        .with_session_transcript(officer.session_transcript().clone())
         .verify(&device_response);
     show(&mdl_report);
     all_ok &= mdl_report.valid
@@ -336,9 +333,7 @@ pub fn run(a: DemoArgs) -> CliResult {
     let other =
         Reader::from_qr(&Holder::new(BleOptions::peripheral_server(rand::random()))?.qr_uri())?;
     let replayed = Verifier::new(road_trust)
-        .with_session_transcript(SessionTranscript::from_cbor(
-            other.session_transcript().encoded(),
-        )?)
+        .with_session_transcript(other.session_transcript().clone())
         .verify(&device_response);
     println!(
         "    replayed into another session: {:?} ({})",

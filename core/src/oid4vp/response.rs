@@ -41,7 +41,7 @@ pub fn mdoc_session_transcript(
     ]);
     let mut out = Vec::new();
     let _ = ciborium::into_writer(&transcript, &mut out);
-    SessionTranscript::from_encoded(out)
+    SessionTranscript::from_encoded_parts(out)
 }
 
 /// The authorization response: `vp_token` (query id → presentations) and `state`.

@@ -210,7 +210,7 @@ impl Holder {
             .transcript
             .as_ref()
             .ok_or_else(|| Error::SessionState("no transcript".into()))?
-            .encoded()
+            .as_cbor()
             .to_vec();
         let response = responder.respond(&request, &transcript)?;
         let data = self.cipher_mut()?.encrypt(&response)?;

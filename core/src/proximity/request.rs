@@ -319,7 +319,7 @@ pub fn reader_authentication_bytes(
 ) -> Vec<u8> {
     let mut inner = head(4, 3);
     inner.extend(tstr("ReaderAuthentication"));
-    inner.extend_from_slice(transcript.encoded());
+    inner.extend_from_slice(transcript.as_cbor());
     inner.extend(tag24_bytes(items_request));
     tag24_bytes(&inner)
 }

@@ -109,12 +109,10 @@ impl Handover {
     }
 }
 
-/// `SessionTranscript = [DeviceEngagementBytes, EReaderKeyBytes, Handover]`, kept as
-/// its exact encoding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionTranscript {
-    inner: Vec<u8>,
-}
+/// `SessionTranscript = [DeviceEngagementBytes, EReaderKeyBytes, Handover]`: the one
+/// type shared with the mdoc DeviceResponse ([`crate::format::mdoc::SessionTranscript`]),
+/// built here from the engagement as received.
+pub use crate::format::mdoc::SessionTranscript;
 
 impl SessionTranscript {
     /// Build from the engagement bytes as received, the encoded EReaderKey COSE_Key and
@@ -124,25 +122,13 @@ impl SessionTranscript {
         inner.extend(tag24_bytes(device_engagement));
         inner.extend(tag24_bytes(e_reader_key));
         inner.extend(handover.encode());
-        SessionTranscript { inner }
-    }
-
-    /// A transcript from its encoding (the untagged array), e.g. one made by another
-    /// protocol (OpenID4VP).
-    pub fn from_encoded(inner: Vec<u8>) -> Self {
-        SessionTranscript { inner }
-    }
-
-    /// The encoded `SessionTranscript` array: what DeviceAuthentication and
-    /// ReaderAuthentication embed.
-    pub fn encoded(&self) -> &[u8] {
-        &self.inner
+        SessionTranscript::from_encoded_parts(inner)
     }
 
     /// `SessionTranscriptBytes = #6.24(bstr .cbor SessionTranscript)`: what the HKDF
     /// salt is computed over.
     pub fn tagged_bytes(&self) -> Vec<u8> {
-        tag24_bytes(&self.inner)
+        tag24_bytes(self.as_cbor())
     }
 }
 

@@ -79,6 +79,11 @@ impl SessionTranscript {
     pub fn as_cbor(&self) -> &[u8] {
         &self.0
     }
+
+    /// A transcript this crate encoded itself (proximity, OpenID4VP handovers).
+    pub(crate) fn from_encoded_parts(encoded: Vec<u8>) -> Self {
+        SessionTranscript(encoded)
+    }
 }
 
 /// The session's `EMacKey` (32 bytes from HKDF, ISO 18013-5 9.1.3.5), for checking a
