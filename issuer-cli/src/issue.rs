@@ -50,12 +50,8 @@ pub struct MdocArgs {
     /// End of validity, RFC 3339 (default: a year from now).
     #[arg(long)]
     valid_until: Option<String>,
-    /// Status registry and Token Status List to allocate an index from.
-    #[arg(long, requires = "status_uri")]
-    status_store: Option<PathBuf>,
-    /// The Token Status List (in `--status-store`).
-    #[arg(long, requires = "status_store")]
-    status_uri: Option<String>,
+    #[command(flatten)]
+    status: StatusArgs,
 }
 
 #[derive(Args)]
@@ -90,12 +86,8 @@ pub struct SdJwtArgs {
     /// The signing key's certificate chain (PEM, leaf first), carried as the `x5c` header.
     #[arg(long)]
     x5c: Option<PathBuf>,
-    /// Status registry (see `govcred status create`): allocate an index for this credential.
-    #[arg(long, requires = "status_uri")]
-    status_store: Option<PathBuf>,
-    /// The Token Status List (in `--status-store`) to allocate from.
-    #[arg(long, requires = "status_store")]
-    status_uri: Option<String>,
+    #[command(flatten)]
+    status: StatusArgs,
 }
 
 #[derive(Args)]
@@ -137,12 +129,64 @@ pub struct CredentialArgs {
     /// Extra JSON-LD context URL (repeatable).
     #[arg(long = "context")]
     contexts: Vec<String>,
+    #[command(flatten)]
+    status: StatusArgs,
+}
+
+/// Where an issued credential's status lives: an index allocated now from a local
+/// registry (`--status-store`), or one allocated elsewhere — by the central status
+/// service (`govcred status request`) — and given with `--status-index`.
+#[derive(Args)]
+pub struct StatusArgs {
     /// Status registry (see `govcred status create`): allocate an index for this credential.
-    #[arg(long, requires = "status_uri")]
+    #[arg(long, requires = "status_uri", conflicts_with = "status_index")]
     status_store: Option<PathBuf>,
-    /// The Bitstring status list (in `--status-store`) to allocate from.
-    #[arg(long, requires = "status_store")]
+    /// The status list the credential points to (Token Status List for SD-JWT VCs and
+    /// mdocs, Bitstring Status List for W3C credentials).
+    #[arg(long)]
     status_uri: Option<String>,
+    /// An index already allocated in `--status-uri` (e.g. `{idx}` from `govcred status request`).
+    #[arg(long, requires = "status_uri")]
+    status_index: Option<usize>,
+    /// Bits per entry of a Bitstring list given with `--status-index` (GOV.UK's service: 2).
+    #[arg(long, default_value_t = 2)]
+    status_size: u8,
+}
+
+impl StatusArgs {
+    fn missing_index(uri: &str) -> CliError {
+        CliError::input(format!(
+            "--status-uri {uri} needs --status-store (allocate now) or --status-index (allocated by the status service)"
+        ))
+    }
+
+    /// `(index, uri)` in a Token Status List, if the credential has a status.
+    fn token(&self) -> Result<Option<(usize, String)>, CliError> {
+        match (&self.status_uri, &self.status_store, self.status_index) {
+            (None, _, _) => Ok(None),
+            (Some(uri), _, Some(idx)) => Ok(Some((idx, uri.clone()))),
+            (Some(uri), Some(store), None) => {
+                let r = crate::status::token_reference(store, uri)?;
+                let idx = r["status_list"]["idx"].as_u64().unwrap_or_default() as usize;
+                Ok(Some((idx, uri.clone())))
+            }
+            (Some(uri), None, None) => Err(Self::missing_index(uri)),
+        }
+    }
+
+    /// The W3C `credentialStatus` entry, if the credential has a status.
+    fn bitstring_entry(&self) -> Result<Option<serde_json::Value>, CliError> {
+        match (&self.status_uri, &self.status_store, self.status_index) {
+            (None, _, _) => Ok(None),
+            (Some(uri), _, Some(idx)) => Ok(Some(crate::status::bitstring_entry_for(
+                uri,
+                self.status_size,
+                idx,
+            ))),
+            (Some(uri), Some(store), None) => Ok(Some(crate::status::bitstring_entry(store, uri)?)),
+            (Some(uri), None, None) => Err(Self::missing_index(uri)),
+        }
+    }
 }
 
 fn time_arg(v: &Option<String>, what: &str) -> Result<Option<i64>, CliError> {
@@ -194,10 +238,7 @@ fn draft(
         Some(k) => k.clone(),
         None => default_kid(&issuer, &public)?,
     };
-    let credential_status = match (&a.status_store, &a.status_uri) {
-        (Some(store), Some(uri)) => Some(crate::status::bitstring_entry(store, uri)?),
-        _ => None,
-    };
+    let credential_status = a.status.bitstring_entry()?;
     let draft = CredentialDraft {
         credential_status,
         issuer,
@@ -279,9 +320,10 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                 .map(files::read_jwk)
                 .transpose()?
                 .map(|j| j.to_public());
-            if let (Some(store), Some(uri)) = (&a.status_store, &a.status_uri) {
-                draft.status = Some(crate::status::token_reference(store, uri)?);
-            }
+            draft.status = a
+                .status
+                .token()?
+                .map(|(idx, uri)| crate::status::token_reference_at(&uri, idx));
             draft.kid = Some(match &a.kid {
                 Some(k) => k.clone(),
                 None => default_kid(&issuer, key.verifying_key())?,
@@ -337,14 +379,7 @@ pub fn run(cmd: IssueCommand) -> CliResult {
                         a.claims.display()
                     ))
                 })?;
-            let status = match (&a.status_store, &a.status_uri) {
-                (Some(store), Some(uri)) => {
-                    let r = crate::status::token_reference(store, uri)?;
-                    let idx = r["status_list"]["idx"].as_u64().unwrap_or_default() as usize;
-                    Some((idx, uri.clone()))
-                }
-                _ => None,
-            };
+            let status = a.status.token()?;
             let draft = govcred::format::mdoc::MdocDraft {
                 doctype: a.doctype.clone(),
                 claims,

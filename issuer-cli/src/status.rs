@@ -325,16 +325,21 @@ pub fn bitstring_entry(store: &Path, uri: &str) -> Result<serde_json::Value, Cli
 
 /// The `credentialStatus` entry for an already allocated index of a Bitstring list.
 pub fn bitstring_entry_at(rec: &ListRecord, idx: usize) -> serde_json::Value {
-    let uri = &rec.uri;
+    bitstring_entry_for(&rec.uri, rec.bits, idx)
+}
+
+/// The `credentialStatus` entry for index `idx` of the Bitstring list at `uri` with
+/// `bits` per entry (1: revocation; more: messages, as GOV.UK's 2-bit lists).
+pub fn bitstring_entry_for(uri: &str, bits: u8, idx: usize) -> serde_json::Value {
     let mut entry = json!({
         "id": format!("{uri}#{idx}"),
         "type": "BitstringStatusListEntry",
-        "statusPurpose": if rec.bits == 1 { "revocation" } else { "message" },
+        "statusPurpose": if bits == 1 { "revocation" } else { "message" },
         "statusListIndex": idx.to_string(),
         "statusListCredential": uri,
     });
-    if rec.bits > 1 {
-        entry["statusSize"] = rec.bits.into();
+    if bits > 1 {
+        entry["statusSize"] = bits.into();
     }
     entry
 }

@@ -350,6 +350,43 @@ fn request_revoke_publish_and_verify() {
     assert!(ok, "{report:#}");
     assert_eq!(report["status"]["state"], "valid");
 
+    // The same from the shell: `govcred issue … --status-uri --status-index` carries an
+    // index the service handed out.
+    let key_file = dir.path().join("issuer.jwk");
+    std::fs::write(&key_file, issuer.to_private_jwk().unwrap().to_json()).unwrap();
+    let claims_file = dir.path().join("claims.json");
+    std::fs::write(&claims_file, r#"{"given_name": "Sarah"}"#).unwrap();
+    let issued = govcred(&[
+        "issue",
+        "sd-jwt-vc",
+        "--key",
+        s(&key_file),
+        "--issuer",
+        &did,
+        "--kid",
+        &kid,
+        "--vct",
+        "urn:example:mdl",
+        "--claims",
+        s(&claims_file),
+        "--status-uri",
+        &uri_t,
+        "--status-index",
+        &revoked_t.to_string(),
+    ]);
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let (ok, report) = verify(
+        String::from_utf8_lossy(&issued.stdout).trim(),
+        &t_file,
+        "cli-revoked.sd-jwt",
+    );
+    assert!(!ok);
+    assert_eq!(report["status"]["state"], "invalid", "{report:#}");
+
     let mut draft = govcred::format::jwt_vc::CredentialDraft::new(&did, "VeteranCard");
     draft.subject = json!({"name": "Pat"}).as_object().unwrap().clone();
     draft.credential_status = Some(json!({
