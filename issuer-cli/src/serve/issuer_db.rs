@@ -134,12 +134,13 @@ impl IssuerState for SqliteState {
         t.map(to_offer).transpose()
     }
 
-    fn take_offer(&self, id: &str) -> Result<Option<PendingOffer>> {
+    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
         let c = self.conn()?;
         let t = c
             .query_row(
-                "DELETE FROM offers WHERE id = ?1 RETURNING id, configuration_id, claims, subject, expires_at",
-                [id],
+                "DELETE FROM offers WHERE id = ?1 AND subject = ?2
+                 RETURNING id, configuration_id, claims, subject, expires_at",
+                params![id, subject],
                 offer_from,
             )
             .optional()
@@ -260,8 +261,9 @@ mod tests {
             .map(|h| h.join().unwrap())
             .sum();
         assert_eq!(winners, 1);
-        assert_eq!(db.take_offer("a").unwrap().unwrap().claims["a"], 1);
-        assert!(db.take_offer("a").unwrap().is_none());
+        assert!(db.take_offer("a", "someone else").unwrap().is_none());
+        assert_eq!(db.take_offer("a", "s").unwrap().unwrap().claims["a"], 1);
+        assert!(db.take_offer("a", "s").unwrap().is_none());
         assert!(db.use_once("jti:1", 100).unwrap());
         assert!(!db.use_once("jti:1", 100).unwrap());
         db.put_nonce("n", "j", 100).unwrap();
