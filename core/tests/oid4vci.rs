@@ -616,3 +616,80 @@ fn offer_by_reference_and_response_limits() {
         ErrorCode::InsecureUrl
     );
 }
+
+#[test]
+fn access_tokens_from_an_external_sts() {
+    // GOV.UK topology: One Login's STS redeems the code and signs the access token.
+    let sts = SoftwareKey::generate(Alg::ES256).unwrap();
+    let mut config = IssuerConfig::new(ISSUER, "TEST_CLIENT_ID");
+    config.authorization_server = Some(govcred::oid4vci::GOVUK_STS.into());
+    let mut keys = IssuerKeys::new(Arc::new(SoftwareKey::generate(Alg::ES256).unwrap())).unwrap();
+    keys.access_token_keys = vec![sts.verifying_key().clone()];
+    let mut configs = BTreeMap::new();
+    configs.insert(
+        "VeteranCard".to_string(),
+        CredentialSpec::new(CredentialTemplate::JwtVc {
+            credential_type: "DigitalVeteranCard".into(),
+            name: None,
+            description: None,
+        }),
+    );
+    let clock = Arc::new(FixedClock::new(NOW));
+    let issuer = Issuer::new(config, configs, keys, Arc::new(MemoryState::default()))
+        .unwrap()
+        .with_clock(clock);
+    let offer = issuer
+        .create_offer("VeteranCard", claims("VeteranCard"), None)
+        .unwrap();
+    let (_, code) = jwt_parts(offer.offer.code().unwrap());
+    assert_eq!(code["aud"], "https://token.account.gov.uk");
+    assert_eq!(code["clientId"], "TEST_CLIENT_ID");
+    let m = issuer.metadata();
+    assert_eq!(
+        m.authorization_servers,
+        vec!["https://token.account.gov.uk".to_string()]
+    );
+    let at_claims = govcred::oid4vci::token::AccessTokenClaims {
+        sub: offer.pending.subject.clone(),
+        iss: "https://token.account.gov.uk".into(),
+        aud: ISSUER.into(),
+        exp: NOW + 180,
+        credential_identifiers: Some(vec![offer.pending.id.clone()]),
+        credential_configuration_ids: vec!["VeteranCard".into()],
+        c_nonce: "657a09cd-7165-486d-a858-065eb23f7a8d".into(),
+        jti: "62b45850-4c5c-4696-983a-af66450301d4".into(),
+    };
+    let at = govcred::oid4vci::token::sign_access_token(&at_claims, "sts-1", &sts).unwrap();
+    let holder = SoftwareKey::generate(Alg::ES256).unwrap();
+    let send = |at: &str| {
+        let p = proof::build_proof(&holder, ISSUER, Some(&at_claims.c_nonce), NOW).unwrap();
+        let body = serde_json::to_vec(&CredentialRequest::with_jwt_proof(p)).unwrap();
+        issuer.handle(
+            &HttpRequest::post(
+                format!("{ISSUER}/credential"),
+                "application/json",
+                body,
+                1 << 20,
+            )
+            .with_header("authorization", format!("Bearer {at}")),
+        )
+    };
+    // A token whose sub is not the offer's wallet subject is refused.
+    let mut wrong = at_claims.clone();
+    wrong.sub = "urn:fdc:wallet.account.gov.uk:2024:someone-else".into();
+    wrong.jti = "other".into();
+    let wrong = govcred::oid4vci::token::sign_access_token(&wrong, "sts-1", &sts).unwrap();
+    let r = send(&wrong);
+    assert_eq!((r.status, err(&r).as_str()), (401, "invalid_token"));
+    // ... and did not consume the offer.
+    let ok = send(&at);
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    // This issuer does not serve /token when the STS does.
+    let r = issuer.handle(&HttpRequest::post(
+        format!("{ISSUER}/token"),
+        "application/x-www-form-urlencoded",
+        b"x=1".to_vec(),
+        1 << 16,
+    ));
+    assert_eq!(r.status, 404);
+}

@@ -1,4 +1,13 @@
 //! Credential and notification messages and error bodies (GOV.UK §5.6–5.7).
+//!
+//! ```
+//! use govcred::oid4vci::credential::{ErrorBody, NotificationEvent, NotificationRequest};
+//! let n = NotificationRequest::from_json(br#"{"notification_id": "776aefd4-26c6-4a5f-aa7c-b5e294cd87cd",
+//!     "event": "credential_accepted", "extra": true}"#).unwrap();
+//! assert_eq!(n.event, NotificationEvent::CredentialAccepted);
+//! let e: ErrorBody = serde_json::from_str(r#"{"error": "invalid_nonce", "c_nonce": "n2"}"#).unwrap();
+//! assert_eq!(e.to_error(400).code(), govcred::ErrorCode::InvalidNonce);
+//! ```
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -88,8 +88,9 @@ pub trait IssuerState: Send + Sync {
     /// Mark offer `id`'s code redeemed and return the offer — only the first time, and
     /// only while `now < expires_at`.
     fn redeem_offer(&self, id: &str, now: i64) -> Result<Option<PendingOffer>>;
-    /// Remove offer `id` and return it (only once).
-    fn take_offer(&self, id: &str) -> Result<Option<PendingOffer>>;
+    /// Remove offer `id` and return it — only once, and only when its wallet subject is
+    /// `subject` (a token for someone else must not consume the offer).
+    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>>;
     /// Record one use of `key` (an access token `jti`), kept until `expires_at`;
     /// `false` when it was used before.
     fn use_once(&self, key: &str, expires_at: i64) -> Result<bool>;
@@ -174,8 +175,12 @@ impl IssuerState for MemoryState {
             _ => None,
         })
     }
-    fn take_offer(&self, id: &str) -> Result<Option<PendingOffer>> {
-        Ok(self.lock()?.offers.remove(id).map(|(o, _)| o))
+    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
+        let mut g = self.lock()?;
+        if g.offers.get(id).is_none_or(|(o, _)| o.subject != subject) {
+            return Ok(None);
+        }
+        Ok(g.offers.remove(id).map(|(o, _)| o))
     }
     fn use_once(&self, key: &str, _expires_at: i64) -> Result<bool> {
         Ok(self.lock()?.used.insert(key.to_string()))
@@ -875,13 +880,15 @@ impl Issuer {
                 "the access token was already used".into(),
             ));
         }
-        let offer = self.state.take_offer(&offer_id)?.ok_or_else(|| {
-            Error::InvalidToken("the offer was already redeemed or is unknown".into())
-        })?;
-        if offer.configuration_id != *configuration_id || offer.subject != at.sub {
-            return Err(Error::InvalidToken(
-                "the access token does not match the stored offer (subject or configuration)"
+        let offer = self.state.take_offer(&offer_id, &at.sub)?.ok_or_else(|| {
+            Error::InvalidToken(
+                "the offer was already redeemed, is unknown, or is for another wallet subject"
                     .into(),
+            )
+        })?;
+        if offer.configuration_id != *configuration_id {
+            return Err(Error::InvalidToken(
+                "the access token's configuration is not the stored offer's".into(),
             ));
         }
         let status = match (&spec.status_list, &self.status) {

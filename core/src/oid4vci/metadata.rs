@@ -1,5 +1,18 @@
 //! Credential issuer metadata (`/.well-known/openid-credential-issuer`, with GOV.UK's
 //! custom members) and OAuth authorization server metadata (RFC 8414).
+//!
+//! ```
+//! use govcred::oid4vci::metadata::CredentialIssuerMetadata;
+//! let json = br#"{"credential_issuer": "https://issuer.gov.uk",
+//!   "authorization_servers": ["https://token.account.gov.uk"],
+//!   "credential_endpoint": "https://issuer.gov.uk/credential",
+//!   "mdoc_iacas_uri": "https://issuer.gov.uk/iacas",
+//!   "credential_configurations_supported": {"FishingLicence": {"format": "mso_mdoc",
+//!     "doctype": "uk.gov.fishing.1", "credential_validity_period_max_days": 90}}}"#;
+//! let m = CredentialIssuerMetadata::from_json(json, "https://issuer.gov.uk").unwrap();
+//! assert_eq!(m.configuration("FishingLicence").unwrap().credential_validity_period_max_days, Some(90));
+//! assert!(CredentialIssuerMetadata::from_json(json, "https://other.gov.uk").is_err());
+//! ```
 
 use std::collections::BTreeMap;
 

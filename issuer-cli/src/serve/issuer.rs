@@ -58,6 +58,10 @@ pub struct IssuerToml {
     /// server issues the access tokens itself at `/token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_server: Option<String>,
+    /// The external authorisation server's JWKS (a `{"keys": [...]}` file) whose keys
+    /// sign the access tokens; required with `authorization_server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_server_jwks: Option<PathBuf>,
     /// The wallet's offer entry point.
     #[serde(default = "default_entry")]
     pub wallet_entry: String,
@@ -199,6 +203,28 @@ pub fn load(path: &Path) -> Result<(IssuerToml, Arc<Issuer>, Arc<SqliteState>), 
             iacas.extend(Certificate::from_pem(&files::read_text(&at(p))?)?);
         }
         keys = keys.with_mdoc(ds, Arc::new(ds_key), iacas);
+    }
+    match (&cfg.authorization_server, &cfg.authorization_server_jwks) {
+        (Some(_), Some(p)) => {
+            let jwks = files::read_json(&at(p))?;
+            let list = jwks["keys"].as_array().cloned().unwrap_or_default();
+            keys.access_token_keys = list
+                .iter()
+                .map(|k| {
+                    let jwk = govcred::crypto::Jwk::from_json(&k.to_string())?;
+                    govcred::crypto::VerifyingKey::from_jwk(&jwk)
+                })
+                .collect::<govcred::Result<_>>()?;
+            if keys.access_token_keys.is_empty() {
+                return Err(input(format!("{}: no keys", p.display())));
+            }
+        }
+        (Some(a), None) => {
+            return Err(input(format!(
+                "authorization_server {a} needs authorization_server_jwks (its signing keys)"
+            )))
+        }
+        _ => {}
     }
     let store = cfg.status_store.as_ref().map(|s| at(s));
     let mut specs = BTreeMap::new();
@@ -458,6 +484,7 @@ pub fn init(dir: &Path, url: &str) -> Result<PathBuf, CliError> {
             .unwrap_or_else(default_listen),
         client_id: "govcred-example-client".into(),
         authorization_server: None,
+        authorization_server_jwks: None,
         wallet_entry: default_entry(),
         database: "issuer.db".into(),
         issuer_key: "keys/issuer.jwk".into(),

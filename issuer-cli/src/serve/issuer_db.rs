@@ -134,12 +134,13 @@ impl IssuerState for SqliteState {
         t.map(to_offer).transpose()
     }
 
-    fn take_offer(&self, id: &str) -> Result<Option<PendingOffer>> {
+    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
         let c = self.conn()?;
         let t = c
             .query_row(
-                "DELETE FROM offers WHERE id = ?1 RETURNING id, configuration_id, claims, subject, expires_at",
-                [id],
+                "DELETE FROM offers WHERE id = ?1 AND subject = ?2
+                 RETURNING id, configuration_id, claims, subject, expires_at",
+                params![id, subject],
                 offer_from,
             )
             .optional()
@@ -220,5 +221,79 @@ impl IssuerState for SqliteState {
         )
         .map_err(db)?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn offer(id: &str, expires_at: i64) -> PendingOffer {
+        PendingOffer {
+            id: id.into(),
+            configuration_id: "C".into(),
+            claims: serde_json::json!({"a": 1}),
+            subject: "s".into(),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn single_use_and_persistence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i.db");
+        {
+            let db = SqliteState::open(&path).unwrap();
+            db.put_offer(&offer("a", 100)).unwrap();
+            db.put_offer(&offer("old", 10)).unwrap();
+        }
+        // Reopened: the offers are still there.
+        let db = Arc::new(SqliteState::open(&path).unwrap());
+        assert!(db.redeem_offer("old", 50).unwrap().is_none());
+        let winners: usize = (0..8)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || db.redeem_offer("a", 50).unwrap().is_some() as usize)
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(winners, 1);
+        assert!(db.take_offer("a", "someone else").unwrap().is_none());
+        assert_eq!(db.take_offer("a", "s").unwrap().unwrap().claims["a"], 1);
+        assert!(db.take_offer("a", "s").unwrap().is_none());
+        assert!(db.use_once("jti:1", 100).unwrap());
+        assert!(!db.use_once("jti:1", 100).unwrap());
+        db.put_nonce("n", "j", 100).unwrap();
+        assert!(!db.take_nonce("n", "other", 50).unwrap());
+        assert!(db.take_nonce("n", "j", 50).unwrap());
+        assert!(!db.take_nonce("n", "j", 50).unwrap());
+        let rec = IssuedRecord {
+            notification_id: "n1".into(),
+            offer_id: "a".into(),
+            configuration_id: "C".into(),
+            holder: "did:key:z".into(),
+            status: Some(("https://s/1".into(), 7)),
+            issued_at: 1,
+        };
+        db.record_issued(&rec).unwrap();
+        // The same status index can never be recorded twice.
+        let dup = IssuedRecord {
+            notification_id: "n2".into(),
+            ..rec.clone()
+        };
+        assert!(db.record_issued(&dup).is_err());
+        assert!(db
+            .record_notification("n1", "a", "credential_accepted", None, 2)
+            .unwrap());
+        assert!(!db
+            .record_notification("n1", "b", "credential_accepted", None, 2)
+            .unwrap());
+        assert!(!db
+            .record_notification("zz", "a", "credential_accepted", None, 2)
+            .unwrap());
+        assert_eq!(db.counts().unwrap(), (1, 1, 1));
     }
 }
