@@ -196,13 +196,44 @@ fn wallet_receive_each_format_over_loopback() {
             String::from_utf8_lossy(&again.stderr)
         );
     }
-    assert_eq!(count(&config, "SELECT COUNT(*) FROM issued"), 3);
+    // The reference wallet into its encrypted store: the holder key is made in the
+    // store's key store, and `wallet list` shows each credential, valid.
+    let store = tmp.path().join("wallet-store");
+    for id in ["DigitalVeteranCard", "ExamplePid", "FishingLicence"] {
+        let link = offers(&config, id, 1).remove(0);
+        let out = govcred(&["wallet", "receive", &link, "--store", s(&store)]);
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["stored_id"].is_string(), "{v:#}");
+    }
+    let listed = govcred(&["wallet", "list", "--store", s(&store), "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let text = listed.to_string();
+    let creds = listed["credentials"]
+        .as_array()
+        .or(listed.as_array())
+        .expect("a list");
+    assert_eq!(creds.len(), 3, "{listed:#}");
+    assert!(text.contains("DigitalVeteranCard"), "{listed:#}");
+    let formats: Vec<&str> = creds.iter().filter_map(|c| c["format"].as_str()).collect();
+    assert_eq!(formats.len(), 3, "{listed:#}");
+    assert!(creds.iter().all(|c| c["state"] == "valid"), "{listed:#}");
+    assert_eq!(count(&config, "SELECT COUNT(*) FROM issued"), 6);
     assert_eq!(
         count(
             &config,
             "SELECT COUNT(*) FROM notifications WHERE event = 'credential_accepted'"
         ),
-        3
+        6
     );
     // QR codes for a single offer.
     let dir = config.parent().unwrap();
