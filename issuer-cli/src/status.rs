@@ -226,6 +226,25 @@ fn record_path(store: &Path, uri: &str) -> PathBuf {
     store.join(format!("list-{}.json", b64::encode(&h[..12])))
 }
 
+/// Hold the registry record of `uri` for a read-modify-write: an exclusive lock on
+/// `list-….lock` beside it (released when the returned file is dropped), so a
+/// server allocating indices, a batch and a `status revoke` from the shell never
+/// overwrite each other's change.
+fn lock_record(store: &Path, uri: &str) -> Result<std::fs::File, CliError> {
+    std::fs::create_dir_all(store)
+        .map_err(|e| CliError::input(format!("cannot create {}: {e}", store.display())))?;
+    let p = record_path(store, uri).with_extension("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| CliError::input(format!("cannot open {}: {e}", p.display())))?;
+    f.lock()
+        .map_err(|e| CliError::input(format!("cannot lock {}: {e}", p.display())))?;
+    Ok(f)
+}
+
 /// Load the record of `uri`.
 pub fn load(store: &Path, uri: &str) -> Result<ListRecord, CliError> {
     let p = record_path(store, uri);
@@ -275,6 +294,7 @@ pub fn allocate_in(
     count: usize,
     range: Option<std::ops::Range<usize>>,
 ) -> Result<Vec<usize>, CliError> {
+    let _held = lock_record(store, uri)?;
     let mut rec = load(store, uri)?;
     let mut used = b64::decode(&rec.allocated, "allocation bitmap")
         .map_err(|e| CliError::input(e.to_string()))?;
@@ -371,6 +391,7 @@ fn set_status_in(store: &Path, uri: &str, index: usize, value: Status) -> CliRes
         uri: uri.to_string(),
         index,
     };
+    let _held = lock_record(&a.store, &a.uri)?;
     let mut rec = load(&a.store, &a.uri)?;
     let used = b64::decode(&rec.allocated, "allocation bitmap")
         .map_err(|e| CliError::input(e.to_string()))?;
