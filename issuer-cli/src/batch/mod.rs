@@ -386,7 +386,7 @@ fn sign_row(
             draft.expires_at = p.valid_until;
             draft.holder_key = m
                 .holder
-                .map(|h| serde_json::from_value::<Jwk>(h))
+                .map(serde_json::from_value::<Jwk>)
                 .transpose()
                 .map_err(|e| govcred::Error::InvalidKey(e.to_string()))?;
             draft.status = status.map(|((rec, _), i)| status::token_reference_at(&rec.uri, i));
