@@ -3,8 +3,7 @@
 //! the OpenID4VP SessionTranscript (1.0 Appendix B.2.6.1), checked by the verifier
 //! session with the mdoc verifier — and refused when made for another request.
 
-use govcred::crypto::{Alg, SoftwareKey};
-use govcred::format::mdoc::{self, MdocDraft, VerifyOptions};
+use govcred::format::mdoc::{self, VerifyOptions};
 use govcred::oid4vp::consent::Consent;
 use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
 use govcred::oid4vp::request::AuthorizationRequest;
@@ -12,7 +11,7 @@ use govcred::oid4vp::response::{
     mdoc_session_transcript, AuthorizationResponse, MdocVerifier, VerifierSession,
 };
 use govcred::trust::TrustStore;
-use govcred::{pki, ErrorCode};
+use govcred::ErrorCode;
 use serde_json::{json, Value};
 
 const NOW: i64 = 1_772_323_200;
@@ -20,47 +19,14 @@ const NS: &str = "org.iso.18013.5.1";
 const MDL: &str = "org.iso.18013.5.1.mDL";
 const CB: &str = "https://rp.example/cb";
 
-struct World {
-    issuer_signed: Vec<u8>,
-    device: SoftwareKey,
-    trust: TrustStore,
-}
+mod common;
+use common::MdlHolder;
 
-fn world() -> World {
-    let (iaca, iaca_key) =
-        pki::create_iaca("GB", "Test IACA", None, NOW - 86_400, NOW + 3000 * 86_400).unwrap();
-    let (ds, ds_key) = pki::issue_document_signer(
-        &iaca,
-        &iaca_key,
-        "GB",
-        "Test DS",
-        NOW - 86_400,
-        NOW + 400 * 86_400,
+fn world() -> MdlHolder {
+    common::mdl_holder(
+        NOW,
+        json!({"family_name": "Edwards", "birth_date": "1985-10-18", "age_over_18": true}),
     )
-    .unwrap();
-    let device = SoftwareKey::generate(Alg::ES256).unwrap();
-    let draft = MdocDraft {
-        doctype: MDL.into(),
-        claims:
-            json!({NS: {"family_name": "Edwards", "birth_date": "1985-10-18", "age_over_18": true}})
-                .as_object()
-                .unwrap()
-                .clone(),
-        device_key: device.verifying_key().clone(),
-        valid_from: NOW,
-        valid_until: NOW + 30 * 86_400,
-        expected_update: None,
-        status: None,
-        test_only_salt_seed: None,
-    };
-    let issuer_signed = mdoc::issue(&draft, &ds, &ds_key, NOW).unwrap();
-    let mut trust = TrustStore::new();
-    trust.add_root_certificates_pem(&iaca.to_pem()).unwrap();
-    World {
-        issuer_signed,
-        device,
-        trust,
-    }
 }
 
 fn session() -> VerifierSession {
@@ -74,7 +40,7 @@ fn session() -> VerifierSession {
 
 /// The wallet side: parse the request, match, build the DeviceResponse over the
 /// OpenID4VP transcript of *this* request.
-fn answer(w: &World, s: &VerifierSession) -> AuthorizationResponse {
+fn answer(w: &MdlHolder, s: &VerifierSession) -> AuthorizationResponse {
     let mut params = serde_json::to_value(&s.request).unwrap();
     params["dcql_query"] = Value::String(params["dcql_query"].to_string());
     let verified = AuthorizationRequest::parse_by_value(params.as_object().unwrap()).unwrap();

@@ -6,60 +6,25 @@
 
 use std::sync::Arc;
 
-use govcred::crypto::{Alg, SoftwareKey};
-use govcred::format::mdoc::{self, MdocDraft};
 use govcred::proximity::{
     BleOptions, HeldMdoc, Holder, HolderEvent, ItemsRequest, MdocResponder, Reader, ReaderEvent,
 };
-use govcred::trust::TrustStore;
-use govcred::{pki, ErrorCode, FixedClock, Verifier};
+use govcred::{ErrorCode, FixedClock, Verifier};
 use serde_json::json;
 
 const NOW: i64 = 1_772_323_200; // 2026-03-01
 const NS: &str = "org.iso.18013.5.1";
 const MDL: &str = "org.iso.18013.5.1.mDL";
 
-struct Wallet {
-    issuer_signed: Vec<u8>,
-    device: SoftwareKey,
-    trust: TrustStore,
-}
+mod common;
+use common::MdlHolder;
 
-fn wallet() -> Wallet {
-    let (iaca, iaca_key) =
-        pki::create_iaca("GB", "Test IACA", None, NOW - 86_400, NOW + 3000 * 86_400).unwrap();
-    let (ds, ds_key) = pki::issue_document_signer(
-        &iaca,
-        &iaca_key,
-        "GB",
-        "Test DS",
-        NOW - 86_400,
-        NOW + 400 * 86_400,
+fn wallet() -> MdlHolder {
+    common::mdl_holder(
+        NOW,
+        json!({"family_name": "Edwards", "given_name": "Sarah",
+            "birth_date": "1985-10-18", "age_over_18": true, "document_number": "EDWAR851018S99AB"}),
     )
-    .unwrap();
-    let device = SoftwareKey::generate(Alg::ES256).unwrap();
-    let draft = MdocDraft {
-        doctype: MDL.into(),
-        claims: json!({NS: {"family_name": "Edwards", "given_name": "Sarah",
-            "birth_date": "1985-10-18", "age_over_18": true, "document_number": "EDWAR851018S99AB"}})
-        .as_object()
-        .unwrap()
-        .clone(),
-        device_key: device.verifying_key().clone(),
-        valid_from: NOW,
-        valid_until: NOW + 30 * 86_400,
-        expected_update: None,
-        status: None,
-        test_only_salt_seed: None,
-    };
-    let issuer_signed = mdoc::issue(&draft, &ds, &ds_key, NOW).unwrap();
-    let mut trust = TrustStore::new();
-    trust.add_root_certificates_pem(&iaca.to_pem()).unwrap();
-    Wallet {
-        issuer_signed,
-        device,
-        trust,
-    }
 }
 
 fn age_request() -> ItemsRequest {

@@ -48,6 +48,30 @@ pub struct MdocDraft {
     pub test_only_salt_seed: Option<[u8; 32]>,
 }
 
+impl MdocDraft {
+    /// A draft for `doctype` with `claims` (`{namespace: {element: value}}`), bound to
+    /// `device_key`, valid from `valid_from` to `valid_until` (Unix seconds); no
+    /// expected update, no status reference, random salts. Set the other fields after.
+    pub fn new(
+        doctype: impl Into<String>,
+        claims: Map<String, Json>,
+        device_key: VerifyingKey,
+        valid_from: i64,
+        valid_until: i64,
+    ) -> Self {
+        MdocDraft {
+            doctype: doctype.into(),
+            claims,
+            device_key,
+            valid_from,
+            valid_until,
+            expected_update: None,
+            status: None,
+            test_only_salt_seed: None,
+        }
+    }
+}
+
 /// Salts and digest IDs: the system RNG, or a seed (test vectors only).
 struct Randomness {
     seed: Option<[u8; 32]>,
