@@ -55,7 +55,8 @@ pub trait PlatformKeyProtector: Send + Sync {
     /// Decrypt (unwrap) what `wrap` returned.
     fn unwrap(&self, wrapped: Vec<u8>) -> FfiResult<Vec<u8>>;
     /// Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
-    fn destroy(&self) -> FfiResult<()>;
+    /// (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+    fn destroy_key(&self) -> FfiResult<()>;
 }
 
 /// A header of an HTTP request or response.
@@ -188,7 +189,7 @@ impl govcred::KeyProtector for KeyProtectorAdapter {
     }
 
     fn destroy(&self) -> govcred::Result<()> {
-        self.0.destroy().map_err(|e| e.into_core(storage))
+        self.0.destroy_key().map_err(|e| e.into_core(storage))
     }
 }
 

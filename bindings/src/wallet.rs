@@ -378,7 +378,7 @@ impl Wallet {
     }
 
     /// Sign-out: delete every credential, the store's data key (the key protector's
-    /// `destroy` is called), the database files and every device-binding key the wallet
+    /// `destroyKey` is called), the database files and every device-binding key the wallet
     /// made. Afterwards `list` is empty and other operations fail with `storage`.
     pub fn wipe(&self) -> FfiResult<()> {
         let mut state = self.inner.lock()?;

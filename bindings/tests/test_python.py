@@ -164,7 +164,7 @@ class PyKeyProtector(g.PlatformKeyProtector):
         except InvalidTag:
             raise g.GovcredError.Failed(g.ErrorCode.WRONG_KEY, "not wrapped by this key")
 
-    def destroy(self):
+    def destroy_key(self):
         self.key = AESGCM.generate_key(bit_length=256)
         self.destroyed = True
 

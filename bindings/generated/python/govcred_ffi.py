@@ -541,7 +541,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap() != 23846:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy() != 12866:
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key() != 4601:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key() != 48126:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -652,9 +652,9 @@ _UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap.restype 
 _UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap.restype = ctypes.c_uint16
-_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy.argtypes = (
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key.argtypes = (
 )
-_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key.restype = ctypes.c_uint16
@@ -790,11 +790,11 @@ _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap.restype = _UniffiRustBuffer
-_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy.argtypes = (
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key.restype = None
 _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_create_key.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1083,7 +1083,7 @@ class _UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyProtector(ctypes.Struct
         ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR),
         ("wrap", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD0),
         ("unwrap", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD1),
-        ("destroy", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD2),
+        ("destroy_key", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD2),
     ]
 _UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector.argtypes = (
     ctypes.POINTER(_UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyProtector),
@@ -3650,9 +3650,10 @@ class PlatformKeyProtector():
         Decrypt (unwrap) what `wrap` returned.
 """
         raise NotImplementedError
-    def destroy(self, ) -> None:
+    def destroy_key(self, ) -> None:
         """
         Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+        (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
 """
         raise NotImplementedError
 
@@ -3723,9 +3724,10 @@ class PlatformKeyProtectorImpl(PlatformKeyProtector):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def destroy(self, ) -> None:
+    def destroy_key(self, ) -> None:
         """
         Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+        (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -3734,7 +3736,7 @@ class PlatformKeyProtectorImpl(PlatformKeyProtector):
         _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -3791,7 +3793,7 @@ class _UniffiTraitImplPlatformKeyProtectorImpl:
         )
 
     @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD2
-    def destroy(
+    def destroy_key(
             uniffi_handle,
             uniffi_out_return,
             uniffi_call_status_ptr,
@@ -3799,7 +3801,7 @@ class _UniffiTraitImplPlatformKeyProtectorImpl:
         uniffi_obj = _UniffiFfiConverterTypePlatformKeyProtector._handle_map.get(uniffi_handle)
         def make_call():
             uniffi_args = ()
-            uniffi_method = uniffi_obj.destroy
+            uniffi_method = uniffi_obj.destroy_key
             return uniffi_method(*uniffi_args)
         write_return_value = lambda v: None
         _uniffi_trait_interface_call_with_error(
@@ -3824,7 +3826,7 @@ class _UniffiTraitImplPlatformKeyProtectorImpl:
         _uniffi_clone,
         wrap,
         unwrap,
-        destroy,
+        destroy_key,
     )
     # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
     # or else bad things will happen when Rust tries to access it.

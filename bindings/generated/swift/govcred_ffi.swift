@@ -1049,8 +1049,9 @@ public protocol PlatformKeyProtector: AnyObject, Sendable {
     
     /**
      * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
      */
-    func destroy() throws 
+    func destroyKey() throws 
     
 }
 /**
@@ -1141,10 +1142,11 @@ open func unwrap(wrapped: Data)throws  -> Data  {
     
     /**
      * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
      */
-open func destroy()throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+open func destroyKey()throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
         uniffiCallStatus in
-    uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy(
+    uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -1228,7 +1230,7 @@ fileprivate struct UniffiCallbackInterfacePlatformKeyProtector {
                 lowerError: FfiConverterTypeGovcredError_lower
             )
         },
-        destroy: { (
+        destroyKey: { (
             uniffiHandle: UInt64,
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
@@ -1238,7 +1240,7 @@ fileprivate struct UniffiCallbackInterfacePlatformKeyProtector {
                 guard let uniffiObj = try? FfiConverterTypePlatformKeyProtector.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.destroy(
+                return try uniffiObj.destroyKey(
                 )
             }
 
@@ -5164,7 +5166,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap() != 23846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy() != 12866) {
+    if (uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key() != 4601) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_method_platformkeystore_create_key() != 48126) {

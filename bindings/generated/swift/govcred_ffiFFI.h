@@ -315,7 +315,7 @@ typedef struct UniffiVTableCallbackInterfacePlatformKeyProtector {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfacePlatformKeyProtectorMethod0 _Nonnull wrap;
     UniffiCallbackInterfacePlatformKeyProtectorMethod1 _Nonnull unwrap;
-    UniffiCallbackInterfacePlatformKeyProtectorMethod2 _Nonnull destroy;
+    UniffiCallbackInterfacePlatformKeyProtectorMethod2 _Nonnull destroyKey;
 } UniffiVTableCallbackInterfacePlatformKeyProtector;
 
 #endif
@@ -406,9 +406,9 @@ RustBuffer uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap(uint64_t ptr, 
 RustBuffer uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_DESTROY
-#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_DESTROY
-void uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+void uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMKEYSTORE
@@ -914,9 +914,9 @@ uint16_t uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_DESTROY
-#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_DESTROY
-uint16_t uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key(void
     
 );
 #endif

@@ -700,28 +700,28 @@ internal open class UniffiVTableCallbackInterfacePlatformHttp(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "destroy")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "destroyKey")
 internal open class UniffiVTableCallbackInterfacePlatformKeyProtector(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
     @JvmField internal var `wrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod0? = null,
     @JvmField internal var `unwrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod1? = null,
-    @JvmField internal var `destroy`: UniffiCallbackInterfacePlatformKeyProtectorMethod2? = null,
+    @JvmField internal var `destroyKey`: UniffiCallbackInterfacePlatformKeyProtectorMethod2? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
         `wrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod0? = null,
         `unwrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod1? = null,
-        `destroy`: UniffiCallbackInterfacePlatformKeyProtectorMethod2? = null,
-    ): UniffiVTableCallbackInterfacePlatformKeyProtector(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,`destroy`,), Structure.ByValue
+        `destroyKey`: UniffiCallbackInterfacePlatformKeyProtectorMethod2? = null,
+    ): UniffiVTableCallbackInterfacePlatformKeyProtector(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,`destroyKey`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePlatformKeyProtector) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `wrap` = other.`wrap`
         `unwrap` = other.`unwrap`
-        `destroy` = other.`destroy`
+        `destroyKey` = other.`destroyKey`
     }
 
 }
@@ -792,7 +792,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap(
     ): Int
-    external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy(
+    external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key(
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_platformkeystore_create_key(
     ): Int
@@ -905,7 +905,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_govcred_ffi_fn_clone_platformkeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1127,7 +1127,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap() and 0xFFFF) != 23846) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy() and 0xFFFF) != 12866) {
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key() and 0xFFFF) != 4601) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key() and 0xFFFF) != 48126) {
@@ -2421,8 +2421,9 @@ public interface PlatformKeyProtector {
     
     /**
      * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
      */
-    fun `destroy`()
+    fun `destroyKey`()
     
     companion object
 }
@@ -2574,12 +2575,13 @@ open class PlatformKeyProtectorImpl: Disposable, AutoCloseable, PlatformKeyProte
     
     /**
      * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
      */
-    @Throws(GovcredException::class)override fun `destroy`()
+    @Throws(GovcredException::class)override fun `destroyKey`()
         = 
     callWithHandle {
     uniffiRustCallWithError(GovcredException) { _status ->
-    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy(
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(
         it,
         _status)
 }
@@ -2639,11 +2641,11 @@ internal object uniffiCallbackInterfacePlatformKeyProtector {
             )
         }
     }
-    internal object `destroy`: UniffiCallbackInterfacePlatformKeyProtectorMethod2 {
+    internal object `destroyKey`: UniffiCallbackInterfacePlatformKeyProtectorMethod2 {
         override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypePlatformKeyProtector.handleMap.get(uniffiHandle)
             val makeCall = { ->
-                uniffiObj.`destroy`(
+                uniffiObj.`destroyKey`(
                 )
             }
             val writeReturn = { _: Unit -> Unit }
@@ -2673,7 +2675,7 @@ internal object uniffiCallbackInterfacePlatformKeyProtector {
         uniffiClone,
         `wrap`,
         `unwrap`,
-        `destroy`,
+        `destroyKey`,
     )
 
     // Registers the foreign callback with the Rust side.
