@@ -227,3 +227,109 @@ impl HttpClient for HttpAdapter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use govcred::KeyStore;
+
+    /// A key store answering with canned results.
+    struct Canned {
+        sign: fn() -> FfiResult<Vec<u8>>,
+    }
+
+    impl PlatformKeyStore for Canned {
+        fn create_key(&self, _alias: String) -> FfiResult<String> {
+            Ok(r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#.into())
+        }
+        fn public_key(&self, alias: String) -> FfiResult<String> {
+            self.create_key(alias)
+        }
+        fn sign(&self, _alias: String, _data: Vec<u8>) -> FfiResult<Vec<u8>> {
+            (self.sign)()
+        }
+        fn delete_key(&self, _alias: String) -> FfiResult<()> {
+            Ok(())
+        }
+    }
+
+    fn sign_with(sign: fn() -> FfiResult<Vec<u8>>) -> govcred::Error {
+        KeyStoreAdapter(Arc::new(Canned { sign }))
+            .sign("k", b"data")
+            .unwrap_err()
+    }
+
+    #[test]
+    fn callback_failures_become_typed_core_errors() {
+        // An undeclared exception in the app's callback.
+        let e = sign_with(|| {
+            Err(GovcredError::from(
+                uniffi::UnexpectedUniFFICallbackError::new("RuntimeError: boom"),
+            ))
+        });
+        assert_eq!(e.code(), govcred::ErrorCode::SignerFailed);
+        assert!(e.to_string().contains("boom"), "{e}");
+        // A declared code the core acts on keeps its meaning.
+        let e = sign_with(|| {
+            Err(GovcredError::new(
+                crate::error::ErrorCode::KeyInvalidated,
+                "k",
+            ))
+        });
+        assert_eq!(e.code(), govcred::ErrorCode::KeyInvalidated);
+        // A DER signature (or any other length) is refused with what to do.
+        let e = sign_with(|| Ok(vec![0x30; 71]));
+        assert_eq!(e.code(), govcred::ErrorCode::SignerFailed);
+        assert!(e.to_string().contains("R‖S"), "{e}");
+        let jwk = KeyStoreAdapter(Arc::new(Canned {
+            sign: || Ok(vec![]),
+        }))
+        .create_key("k", &KeySettings::default())
+        .unwrap();
+        assert_eq!(jwk.crv.as_deref(), Some("P-256"));
+    }
+
+    struct BrokenHttp;
+    impl PlatformHttp for BrokenHttp {
+        fn send(&self, _request: HttpRequest) -> FfiResult<HttpResponse> {
+            Err(uniffi::UnexpectedUniFFICallbackError::new("IOException: offline").into())
+        }
+    }
+
+    struct BrokenProtector;
+    impl PlatformKeyProtector for BrokenProtector {
+        fn wrap(&self, _key: Vec<u8>) -> FfiResult<Vec<u8>> {
+            Err(uniffi::UnexpectedUniFFICallbackError::new("KeyStoreException").into())
+        }
+        fn unwrap(&self, _wrapped: Vec<u8>) -> FfiResult<Vec<u8>> {
+            Err(GovcredError::new(
+                crate::error::ErrorCode::WrongKey,
+                "other key",
+            ))
+        }
+        fn destroy_key(&self) -> FfiResult<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn http_and_protector_failures_have_their_codes() {
+        let e = HttpAdapter(Arc::new(BrokenHttp))
+            .send(&govcred::platform::HttpRequest::get(
+                "https://example.com",
+                10,
+            ))
+            .unwrap_err();
+        assert_eq!(e.code(), govcred::ErrorCode::HttpFailed);
+        let p = KeyProtectorAdapter(Arc::new(BrokenProtector));
+        use govcred::KeyProtector;
+        assert_eq!(
+            p.wrap(&[1; 32]).unwrap_err().code(),
+            govcred::ErrorCode::Storage
+        );
+        assert_eq!(
+            p.unwrap(&[1; 32]).unwrap_err().code(),
+            govcred::ErrorCode::WrongKey
+        );
+    }
+}

@@ -409,3 +409,38 @@ def test_issuer_object_and_added_credentials():
         with pytest.raises(g.GovcredError.Failed) as e:
             wallet.present_sd_jwt(vc_id, ["given_name"], AUDIENCE, "n")
         assert e.value.code == g.ErrorCode.KEY_NOT_FOUND
+
+
+def test_verifier_from_a_signed_trust_bundle(issuer):
+    with tempfile.TemporaryDirectory() as tmp:
+        wallet, _, _ = open_wallet(tmp)
+        received = asyncio.run(wallet.receive_offer(issuer["offer"](PID)))
+        credential = bytes(wallet.get(received.id).credential).decode()
+        did_doc = os.path.join(tmp, "did.json")
+        with open(did_doc, "w") as f:
+            f.write(issuer["fetch"]("/.well-known/did.json"))
+        status = os.path.join(tmp, "status.jwt")
+        with open(status, "w") as f:
+            f.write(issuer["fetch"](received.report.status.list_uri))
+        iaca = os.path.join(tmp, "iaca.pem")
+        with open(iaca, "w") as f:
+            f.write(issuer["iaca"])
+        key = os.path.join(tmp, "bundle.jwk")
+        run("keygen", "--alg", "ES256", "--out", key)
+        bundle_path = os.path.join(tmp, "bundle.jws")
+        run("trust", "build", "--key", key, "--did-doc", did_doc, "--iaca", iaca,
+            "--status", f"{received.report.status.list_uri}={status}", "--out", bundle_path)
+        with open(bundle_path) as f:
+            bundle = f.read()
+        with open(key) as f:
+            pinned = {k: v for k, v in json.load(f).items() if k != "d"}
+
+        report = g.Verifier.from_trust_bundle(bundle, [json.dumps(pinned)]).verify(credential)
+        assert report.valid, report
+        assert report.status.state == "valid"
+        assert report.trust_bundle is not None and report.trust_bundle.age_secs >= 0
+
+        other = {k: v for k, v in json.loads(g.generate_p256_jwk()).items() if k != "d"}
+        with pytest.raises(g.GovcredError.Failed) as e:
+            g.Verifier.from_trust_bundle(bundle, [json.dumps(other)])
+        assert e.value.code == g.ErrorCode.UNKNOWN_KEY
