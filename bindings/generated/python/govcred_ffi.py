@@ -595,7 +595,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity() != 9615:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() != 49082:
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() != 13946:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_constructor_wallet_open() != 43112:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -4867,7 +4867,7 @@ class WalletProtocol(typing.Protocol):
     def wipe(self, ) -> None:
         """
         Sign-out: delete every credential, the store's data key (the key protector's
-        `destroy` is called), the database files and every device-binding key the wallet
+        `destroyKey` is called), the database files and every device-binding key the wallet
         made. Afterwards `list` is empty and other operations fail with `storage`.
 """
         raise NotImplementedError
@@ -5081,7 +5081,7 @@ class Wallet(WalletProtocol):
     def wipe(self, ) -> None:
         """
         Sign-out: delete every credential, the store's data key (the key protector's
-        `destroy` is called), the database files and every device-binding key the wallet
+        `destroyKey` is called), the database files and every device-binding key the wallet
         made. Afterwards `list` is empty and other operations fail with `storage`.
 """
         _uniffi_lowered_args = (

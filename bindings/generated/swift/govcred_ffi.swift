@@ -2420,7 +2420,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * Sign-out: delete every credential, the store's data key (the key protector's
-     * `destroy` is called), the database files and every device-binding key the wallet
+     * `destroyKey` is called), the database files and every device-binding key the wallet
      * made. Afterwards `list` is empty and other operations fail with `storage`.
      */
     func wipe() throws 
@@ -2617,7 +2617,7 @@ open func startProximity()throws  -> ProximityPresentation  {
     
     /**
      * Sign-out: delete every credential, the store's data key (the key protector's
-     * `destroy` is called), the database files and every device-binding key the wallet
+     * `destroyKey` is called), the database files and every device-binding key the wallet
      * made. Afterwards `list` is empty and other operations fail with `storage`.
      */
 open func wipe()throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
@@ -5235,7 +5235,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_govcred_ffi_checksum_method_wallet_start_proximity() != 9615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_govcred_ffi_checksum_method_wallet_wipe() != 49082) {
+    if (uniffi_govcred_ffi_checksum_method_wallet_wipe() != 13946) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_constructor_issuer_new() != 53292) {

@@ -1196,7 +1196,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity() and 0xFFFF) != 9615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() and 0xFFFF) != 49082) {
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() and 0xFFFF) != 13946) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_constructor_issuer_new() and 0xFFFF) != 53292) {
@@ -4479,7 +4479,7 @@ public interface WalletInterface {
     
     /**
      * Sign-out: delete every credential, the store's data key (the key protector's
-     * `destroy` is called), the database files and every device-binding key the wallet
+     * `destroyKey` is called), the database files and every device-binding key the wallet
      * made. Afterwards `list` is empty and other operations fail with `storage`.
      */
     fun `wipe`()
@@ -4745,7 +4745,7 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Sign-out: delete every credential, the store's data key (the key protector's
-     * `destroy` is called), the database files and every device-binding key the wallet
+     * `destroyKey` is called), the database files and every device-binding key the wallet
      * made. Afterwards `list` is empty and other operations fail with `storage`.
      */
     @Throws(GovcredException::class)override fun `wipe`()
