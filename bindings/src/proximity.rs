@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use govcred::format::mdoc::SessionTranscript;
 use govcred::proximity::{
-    BleOptions, HeldMdoc, Holder, HolderEvent, ItemsRequest, MdocResponder, Reader, ReaderEvent,
+    BleOptions, DeviceRequest, HeldMdoc, Holder, HolderEvent, ItemsRequest, MdocResponder, Reader,
+    ReaderEvent, Responder,
 };
 use govcred::store::ListFilter;
 use govcred::Clock;
@@ -131,10 +132,29 @@ impl ProximityPresentation {
         })
     }
 
-    /// Answer the pending request (after the holder consented) with the stored mdocs
-    /// of the requested docTypes, disclosing exactly the requested elements they have,
-    /// signed by each mdoc's device key in the key store. Returns the bytes to send.
+    /// Answer the pending request (after the holder consented to all of it) with the
+    /// stored mdocs of the requested docTypes, disclosing exactly the requested elements
+    /// they have, signed by each mdoc's device key in the key store. Returns the bytes
+    /// to send.
     pub fn respond(&self) -> FfiResult<Vec<u8>> {
+        self.answer(None)
+    }
+
+    /// Answer the pending request disclosing only the `approved` elements (what the
+    /// holder left switched on in the consent screen); requested elements not in
+    /// `approved` are withheld. Returns the bytes to send.
+    pub fn respond_with_consent(&self, approved: Vec<RequestedElement>) -> FfiResult<Vec<u8>> {
+        self.answer(Some(approved))
+    }
+
+    /// End the session: returns the termination message to send.
+    pub fn terminate(&self) -> FfiResult<Vec<u8>> {
+        Ok(self.holder()?.terminate())
+    }
+}
+
+impl ProximityPresentation {
+    fn answer(&self, approved: Option<Vec<RequestedElement>>) -> FfiResult<Vec<u8>> {
         let mut held = Vec::new();
         {
             let state = self.wallet.lock()?;
@@ -158,12 +178,22 @@ impl ProximityPresentation {
                 })
                 .collect(),
         );
-        Ok(self.holder()?.respond(&responder)?)
-    }
-
-    /// End the session: returns the termination message to send.
-    pub fn terminate(&self) -> FfiResult<Vec<u8>> {
-        Ok(self.holder()?.terminate())
+        let consented = |request: &DeviceRequest, transcript: &[u8]| {
+            let mut request = request.clone();
+            if let Some(approved) = &approved {
+                for doc in &mut request.doc_requests {
+                    for (ns, elements) in &mut doc.items_request.name_spaces {
+                        elements.retain(|(e, _)| {
+                            approved
+                                .iter()
+                                .any(|a| &a.namespace == ns && &a.element == e)
+                        });
+                    }
+                }
+            }
+            responder.respond(&request, transcript)
+        };
+        Ok(self.holder()?.respond(&consented)?)
     }
 }
 

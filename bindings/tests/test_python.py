@@ -329,6 +329,14 @@ def test_mdoc_proximity_presentation(issuer):
         # The reader ends the session; the holder sees it.
         assert session.receive(reader.terminate()).terminated
 
+        # A new session where the holder switches licence_number off on the consent screen.
+        session = wallet.start_proximity()
+        reader = g.ProximityReader.from_qr(verifier_for(issuer, received.report), session.qr_uri())
+        session.receive(reader.request(LICENCE_DOCTYPE, wanted))
+        report = reader.receive(session.respond_with_consent([wanted[0]]))
+        assert report.valid, report
+        assert json.loads(report.claims_json)[LICENCE_DOCTYPE] == {"given_name": "Sam"}
+
 
 def test_a_failing_key_store_is_a_typed_error(issuer):
     with tempfile.TemporaryDirectory() as tmp:

@@ -555,7 +555,9 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive() != 19934:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() != 60252:
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() != 2697:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent() != 23298:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate() != 4920:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -676,6 +678,9 @@ _UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive.rest
 _UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate.restype = ctypes.c_uint16
@@ -836,6 +841,12 @@ _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond.argtypes =
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_terminate.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -4208,9 +4219,17 @@ class ProximityPresentationProtocol(typing.Protocol):
         raise NotImplementedError
     def respond(self, ) -> bytes:
         """
-        Answer the pending request (after the holder consented) with the stored mdocs
-        of the requested docTypes, disclosing exactly the requested elements they have,
-        signed by each mdoc's device key in the key store. Returns the bytes to send.
+        Answer the pending request (after the holder consented to all of it) with the
+        stored mdocs of the requested docTypes, disclosing exactly the requested elements
+        they have, signed by each mdoc's device key in the key store. Returns the bytes
+        to send.
+"""
+        raise NotImplementedError
+    def respond_with_consent(self, approved: typing.List[RequestedElement]) -> bytes:
+        """
+        Answer the pending request disclosing only the `approved` elements (what the
+        holder left switched on in the consent screen); requested elements not in
+        `approved` are withheld. Returns the bytes to send.
 """
         raise NotImplementedError
     def terminate(self, ) -> bytes:
@@ -4289,9 +4308,10 @@ class ProximityPresentation(ProximityPresentationProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     def respond(self, ) -> bytes:
         """
-        Answer the pending request (after the holder consented) with the stored mdocs
-        of the requested docTypes, disclosing exactly the requested elements they have,
-        signed by each mdoc's device key in the key store. Returns the bytes to send.
+        Answer the pending request (after the holder consented to all of it) with the
+        stored mdocs of the requested docTypes, disclosing exactly the requested elements
+        they have, signed by each mdoc's device key in the key store. Returns the bytes
+        to send.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -4301,6 +4321,26 @@ class ProximityPresentation(ProximityPresentationProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def respond_with_consent(self, approved: typing.List[RequestedElement]) -> bytes:
+        """
+        Answer the pending request disclosing only the `approved` elements (what the
+        holder left switched on in the consent screen); requested elements not in
+        `approved` are withheld. Returns the bytes to send.
+"""
+        
+        _UniffiFfiConverterSequenceTypeRequestedElement.check_lower(approved)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeRequestedElement.lower(approved),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -1727,11 +1727,19 @@ public protocol ProximityPresentationProtocol: AnyObject, Sendable {
     func receive(message: Data) throws  -> ProximityRequest
     
     /**
-     * Answer the pending request (after the holder consented) with the stored mdocs
-     * of the requested docTypes, disclosing exactly the requested elements they have,
-     * signed by each mdoc's device key in the key store. Returns the bytes to send.
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
      */
     func respond() throws  -> Data
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+    func respondWithConsent(approved: [RequestedElement]) throws  -> Data
     
     /**
      * End the session: returns the termination message to send.
@@ -1829,15 +1837,31 @@ open func receive(message: Data)throws  -> ProximityRequest  {
 }
     
     /**
-     * Answer the pending request (after the holder consented) with the stored mdocs
-     * of the requested docTypes, disclosing exactly the requested elements they have,
-     * signed by each mdoc's device key in the key store. Returns the bytes to send.
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
      */
 open func respond()throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
         uniffiCallStatus in
     uniffi_govcred_ffi_fn_method_proximitypresentation_respond(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+open func respondWithConsent(approved: [RequestedElement])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeRequestedElement.lower(approved),uniffiCallStatus
     )
 })
 }
@@ -5187,7 +5211,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_govcred_ffi_checksum_method_proximitypresentation_receive() != 19934) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() != 60252) {
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() != 2697) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent() != 23298) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate() != 4920) {

@@ -808,6 +808,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_respond(
     ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent(
+    ): Int
     external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate(
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_proximityreader_receive(
@@ -930,6 +932,8 @@ internal object UniffiLib {
     external fun uniffi_govcred_ffi_fn_method_proximitypresentation_receive(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_proximitypresentation_respond(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(`ptr`: Long,`approved`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_proximitypresentation_terminate(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1148,7 +1152,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive() and 0xFFFF) != 19934) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() and 0xFFFF) != 60252) {
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() and 0xFFFF) != 2697) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent() and 0xFFFF) != 23298) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate() and 0xFFFF) != 4920) {
@@ -3325,11 +3332,19 @@ public interface ProximityPresentationInterface {
     fun `receive`(`message`: kotlin.ByteArray): ProximityRequest
     
     /**
-     * Answer the pending request (after the holder consented) with the stored mdocs
-     * of the requested docTypes, disclosing exactly the requested elements they have,
-     * signed by each mdoc's device key in the key store. Returns the bytes to send.
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
      */
     fun `respond`(): kotlin.ByteArray
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+    fun `respondWithConsent`(`approved`: List<RequestedElement>): kotlin.ByteArray
     
     /**
      * End the session: returns the termination message to send.
@@ -3488,9 +3503,10 @@ open class ProximityPresentation: Disposable, AutoCloseable, ProximityPresentati
 
     
     /**
-     * Answer the pending request (after the holder consented) with the stored mdocs
-     * of the requested docTypes, disclosing exactly the requested elements they have,
-     * signed by each mdoc's device key in the key store. Returns the bytes to send.
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
      */
     @Throws(GovcredException::class)override fun `respond`(): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
@@ -3499,6 +3515,26 @@ open class ProximityPresentation: Disposable, AutoCloseable, ProximityPresentati
     UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+    @Throws(GovcredException::class)override fun `respondWithConsent`(`approved`: List<RequestedElement>): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(
+        it,
+        
+        FfiConverterSequenceTypeRequestedElement.lower(`approved`),_status)
 }
     }
     )
