@@ -310,6 +310,15 @@ def test_mdoc_proximity_presentation(issuer):
         [card] = wallet.list()
         assert card.format == "mdoc" and card.types == [LICENCE_DOCTYPE]
 
+        # The stored IssuerSigned verifies offline as text and as CBOR bytes.
+        stored = bytes(wallet.get(received.id).credential)
+        verifier = verifier_for(issuer, received.report)
+        assert verifier.verify(stored.decode()).valid
+        cbor = base64.urlsafe_b64decode(stored + b"=" * (-len(stored) % 4))
+        by_bytes = verifier.verify_bytes(cbor)
+        assert by_bytes.valid and by_bytes.format == "mdoc", by_bytes
+        assert json.loads(by_bytes.claims_json)[LICENCE_DOCTYPE]["licence_number"] == "009878863"
+
         session = wallet.start_proximity()
         reader = g.ProximityReader.from_qr(verifier_for(issuer, received.report), session.qr_uri())
         wanted = [g.RequestedElement(namespace=LICENCE_DOCTYPE, element="given_name", intent_to_retain=False),
