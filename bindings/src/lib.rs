@@ -5,6 +5,7 @@
 //! - [`verifier::Verifier`]: offline verification of any format against DID documents,
 //!   JWKs, IACAs, status lists or a signed trust bundle; [`proximity::ProximityReader`]
 //!   for the reader side of a proximity session.
+//! - [`oid4vp`]: OpenID4VP (DCQL, `direct_post`) for SD-JWT VCs, wallet and verifier sides.
 //! - [`issuer::Issuer`]: JWT VC / SD-JWT VC issuing for tests and small tools.
 //! - [`platform`]: the traits the app implements (key store, key protector, HTTP).
 //!
@@ -14,6 +15,7 @@ uniffi::setup_scaffolding!();
 
 pub mod error;
 pub mod issuer;
+pub mod oid4vp;
 pub mod platform;
 pub mod proximity;
 pub mod verifier;
@@ -21,6 +23,7 @@ pub mod wallet;
 
 pub use error::{ErrorCode, GovcredError};
 pub use issuer::Issuer;
+pub use oid4vp::{Openid4vpMatch, Openid4vpSession};
 pub use platform::{
     HttpHeader, HttpRequest, HttpResponse, PlatformHttp, PlatformKeyProtector, PlatformKeyStore,
 };

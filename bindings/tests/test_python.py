@@ -461,3 +461,39 @@ def test_verifier_from_a_signed_trust_bundle(issuer):
         with pytest.raises(g.GovcredError.Failed) as e:
             g.Verifier.from_trust_bundle(bundle, [json.dumps(other)])
         assert e.value.code == g.ErrorCode.UNKNOWN_KEY
+
+
+def test_openid4vp_sd_jwt_presentation(issuer):
+    with tempfile.TemporaryDirectory() as tmp:
+        wallet, keys, _ = open_wallet(tmp)
+        received = asyncio.run(wallet.receive_offer(issuer["offer"](PID)))
+        cb = "https://rp.example.gov.uk/cb"
+        query = {"credentials": [{"id": "pid", "format": "dc+sd-jwt",
+                                  "meta": {"vct_values": [PID_VCT]},
+                                  "claims": [{"path": ["family_name"]}]}]}
+        session = g.Openid4vpSession(f"redirect_uri:{cb}", cb, json.dumps(query))
+        request = session.request_json()
+
+        match = wallet.openid4vp_match(request)
+        assert match.client_id == f"redirect_uri:{cb}" and not match.verifier_authenticated
+        assert match.response_uri == cb and match.missing == []
+        [q] = match.queries
+        assert q.query_id == "pid" and q.required
+        assert q.candidates == [g.Openid4vpCandidate(credential_id=received.id, disclose=["family_name"])]
+
+        response = wallet.openid4vp_respond(
+            request, [g.Openid4vpChoice(query_id="pid", credential_id=received.id)])
+        assert response.response_uri == cb
+        [report] = session.check(verifier_for(issuer, received.report), response.form)
+        assert report.valid, report
+        disclosed = json.loads(report.claims_json)
+        assert disclosed["family_name"] == "Smith" and "given_name" not in disclosed
+
+        # A response made for another request (other nonce and state) is refused.
+        other = g.Openid4vpSession(f"redirect_uri:{cb}", cb, json.dumps(query))
+        with pytest.raises(g.GovcredError.Failed):
+            other.check(verifier_for(issuer, received.report), response.form)
+        # A credential that does not answer the query cannot be chosen.
+        with pytest.raises(g.GovcredError.Failed) as e:
+            wallet.openid4vp_respond(request, [g.Openid4vpChoice(query_id="pid", credential_id="nope")])
+        assert e.value.code == g.ErrorCode.NO_MATCHING_CREDENTIAL

@@ -535,6 +535,14 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_constructor_issuer_new() != 53292:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check() != 61003:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce() != 56475:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json() != 51835:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new() != 18860:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_platformhttp_send() != 632:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap() != 54149:
@@ -591,6 +599,10 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_list() != 21352:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match() != 52437:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond() != 41987:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt() != 269:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer() != 55307:
@@ -645,6 +657,18 @@ _UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_public_jwk.restype = ctypes
 _UniffiLib.uniffi_govcred_ffi_checksum_constructor_issuer_new.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_constructor_issuer_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_platformhttp_send.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_platformhttp_send.restype = ctypes.c_uint16
@@ -729,6 +753,12 @@ _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_get.restype = ctypes.c_uint
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_list.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_list.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt.restype = ctypes.c_uint16
@@ -777,6 +807,30 @@ _UniffiLib.uniffi_govcred_ffi_fn_constructor_issuer_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_constructor_issuer_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new.restype = ctypes.c_uint64
 _UniffiLib.uniffi_govcred_ffi_fn_method_platformhttp_send.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -946,6 +1000,19 @@ _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_list.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_list.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -988,6 +1055,16 @@ _UniffiLib.uniffi_govcred_ffi_fn_free_issuer.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_free_issuer.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession.restype = None
 _UniffiLib.uniffi_govcred_ffi_fn_clone_platformhttp.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1844,6 +1921,45 @@ class _UniffiFfiConverterTypeCredentialSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.received_at, buf)
 
 @dataclass
+class FormField:
+    """
+    A field of a `direct_post` form (URL-decoded).
+"""
+    def __init__(self, *, name:str, value:str):
+        self.name = name
+        self.value = value
+        
+        
+
+    
+    def __str__(self):
+        return "FormField(name={}, value={})".format(self.name, self.value)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.value != other.value:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeFormField(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return FormField(
+            name=_UniffiFfiConverterString.read(buf),
+            value=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.value)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.value, buf)
+
+@dataclass
 class HttpHeader:
     """
     A header of an HTTP request or response.
@@ -2039,6 +2155,301 @@ class _UniffiFfiConverterTypeHttpResponse(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt16.write(value.status, buf)
         _UniffiFfiConverterSequenceTypeHttpHeader.write(value.headers, buf)
         _UniffiFfiConverterBytes.write(value.body, buf)
+
+@dataclass
+class Openid4vpCandidate:
+    """
+    A stored credential that can answer a credential query, and what it would disclose.
+"""
+    def __init__(self, *, credential_id:str, disclose:typing.List[str]):
+        self.credential_id = credential_id
+        self.disclose = disclose
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpCandidate(credential_id={}, disclose={})".format(self.credential_id, self.disclose)
+    def __eq__(self, other):
+        if self.credential_id != other.credential_id:
+            return False
+        if self.disclose != other.disclose:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpCandidate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpCandidate(
+            credential_id=_UniffiFfiConverterString.read(buf),
+            disclose=_UniffiFfiConverterSequenceString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.credential_id)
+        _UniffiFfiConverterSequenceString.check_lower(value.disclose)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.credential_id, buf)
+        _UniffiFfiConverterSequenceString.write(value.disclose, buf)
+
+@dataclass
+class Openid4vpChoice:
+    """
+    The holder's choice of credential for one query.
+"""
+    def __init__(self, *, query_id:str, credential_id:str):
+        self.query_id = query_id
+        self.credential_id = credential_id
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpChoice(query_id={}, credential_id={})".format(self.query_id, self.credential_id)
+    def __eq__(self, other):
+        if self.query_id != other.query_id:
+            return False
+        if self.credential_id != other.credential_id:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpChoice(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpChoice(
+            query_id=_UniffiFfiConverterString.read(buf),
+            credential_id=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.query_id)
+        _UniffiFfiConverterString.check_lower(value.credential_id)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.query_id, buf)
+        _UniffiFfiConverterString.write(value.credential_id, buf)
+
+class _UniffiFfiConverterSequenceTypeOpenid4vpCandidate(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpCandidate.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpCandidate.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOpenid4vpCandidate.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Openid4vpQuery:
+    """
+    One credential query of the request and the stored credentials that answer it.
+"""
+    def __init__(self, *, query_id:str, required:bool, candidates:typing.List[Openid4vpCandidate]):
+        self.query_id = query_id
+        self.required = required
+        self.candidates = candidates
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpQuery(query_id={}, required={}, candidates={})".format(self.query_id, self.required, self.candidates)
+    def __eq__(self, other):
+        if self.query_id != other.query_id:
+            return False
+        if self.required != other.required:
+            return False
+        if self.candidates != other.candidates:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpQuery(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpQuery(
+            query_id=_UniffiFfiConverterString.read(buf),
+            required=_UniffiFfiConverterBoolean.read(buf),
+            candidates=_UniffiFfiConverterSequenceTypeOpenid4vpCandidate.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.query_id)
+        _UniffiFfiConverterBoolean.check_lower(value.required)
+        _UniffiFfiConverterSequenceTypeOpenid4vpCandidate.check_lower(value.candidates)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.query_id, buf)
+        _UniffiFfiConverterBoolean.write(value.required, buf)
+        _UniffiFfiConverterSequenceTypeOpenid4vpCandidate.write(value.candidates, buf)
+
+class _UniffiFfiConverterSequenceTypeOpenid4vpQuery(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpQuery.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpQuery.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOpenid4vpQuery.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Openid4vpMatch:
+    """
+    What a verifier asks for, matched against the wallet: for the consent screen.
+"""
+    def __init__(self, *, client_id:str, verifier_authenticated:bool, verifier_name:typing.Optional[str], response_uri:typing.Optional[str], queries:typing.List[Openid4vpQuery], missing:typing.List[str]):
+        self.client_id = client_id
+        self.verifier_authenticated = verifier_authenticated
+        self.verifier_name = verifier_name
+        self.response_uri = response_uri
+        self.queries = queries
+        self.missing = missing
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpMatch(client_id={}, verifier_authenticated={}, verifier_name={}, response_uri={}, queries={}, missing={})".format(self.client_id, self.verifier_authenticated, self.verifier_name, self.response_uri, self.queries, self.missing)
+    def __eq__(self, other):
+        if self.client_id != other.client_id:
+            return False
+        if self.verifier_authenticated != other.verifier_authenticated:
+            return False
+        if self.verifier_name != other.verifier_name:
+            return False
+        if self.response_uri != other.response_uri:
+            return False
+        if self.queries != other.queries:
+            return False
+        if self.missing != other.missing:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpMatch(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpMatch(
+            client_id=_UniffiFfiConverterString.read(buf),
+            verifier_authenticated=_UniffiFfiConverterBoolean.read(buf),
+            verifier_name=_UniffiFfiConverterOptionalString.read(buf),
+            response_uri=_UniffiFfiConverterOptionalString.read(buf),
+            queries=_UniffiFfiConverterSequenceTypeOpenid4vpQuery.read(buf),
+            missing=_UniffiFfiConverterSequenceString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.client_id)
+        _UniffiFfiConverterBoolean.check_lower(value.verifier_authenticated)
+        _UniffiFfiConverterOptionalString.check_lower(value.verifier_name)
+        _UniffiFfiConverterOptionalString.check_lower(value.response_uri)
+        _UniffiFfiConverterSequenceTypeOpenid4vpQuery.check_lower(value.queries)
+        _UniffiFfiConverterSequenceString.check_lower(value.missing)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.client_id, buf)
+        _UniffiFfiConverterBoolean.write(value.verifier_authenticated, buf)
+        _UniffiFfiConverterOptionalString.write(value.verifier_name, buf)
+        _UniffiFfiConverterOptionalString.write(value.response_uri, buf)
+        _UniffiFfiConverterSequenceTypeOpenid4vpQuery.write(value.queries, buf)
+        _UniffiFfiConverterSequenceString.write(value.missing, buf)
+
+class _UniffiFfiConverterSequenceTypeFormField(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeFormField.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeFormField.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeFormField.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Openid4vpResponse:
+    """
+    The response to send: POST `form` (`application/x-www-form-urlencoded`) to
+    `response_uri`.
+"""
+    def __init__(self, *, response_uri:typing.Optional[str], form:typing.List[FormField]):
+        self.response_uri = response_uri
+        self.form = form
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpResponse(response_uri={}, form={})".format(self.response_uri, self.form)
+    def __eq__(self, other):
+        if self.response_uri != other.response_uri:
+            return False
+        if self.form != other.form:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpResponse(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpResponse(
+            response_uri=_UniffiFfiConverterOptionalString.read(buf),
+            form=_UniffiFfiConverterSequenceTypeFormField.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.response_uri)
+        _UniffiFfiConverterSequenceTypeFormField.check_lower(value.form)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.response_uri, buf)
+        _UniffiFfiConverterSequenceTypeFormField.write(value.form, buf)
 
 
 
@@ -3495,6 +3906,446 @@ class _UniffiFfiConverterTypeIssuer:
         buf.write_u64(cls.lower(value))
 
 
+class VerifierProtocol(typing.Protocol):
+    """
+    Verifies credentials offline against trust material loaded once: issuer DID
+    documents and keys, IACA certificates for mdocs, status lists — given directly or
+    as a signed trust bundle.
+
+    ```kotlin
+    val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+    val report = verifier.verify(credential)
+    if (report.valid) show(report.claimsJson)
+    ```
+"""
+    
+    def verify(self, credential: str) -> VerificationReport:
+        """
+        Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+        Data Integrity JSON) now. The format is detected.
+"""
+        raise NotImplementedError
+    def verify_at(self, credential: str,unix_seconds: int) -> VerificationReport:
+        """
+        Verify a credential as of `unix_seconds`.
+"""
+        raise NotImplementedError
+    def verify_bytes(self, credential: bytes) -> VerificationReport:
+        """
+        Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+        `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+"""
+        raise NotImplementedError
+    def verify_presentation(self, presentation: str,audience: str,nonce: str) -> VerificationReport:
+        """
+        Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+        signed by the credential's holder key with this `audience` and `nonce` is
+        required. The report's claims are the disclosed ones only.
+"""
+        raise NotImplementedError
+
+class Verifier(VerifierProtocol):
+    """
+    Verifies credentials offline against trust material loaded once: issuer DID
+    documents and keys, IACA certificates for mdocs, status lists — given directly or
+    as a signed trust bundle.
+
+    ```kotlin
+    val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+    val report = verifier.verify(credential)
+    if (report.valid) show(report.claimsJson)
+    ```
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_trust(cls, did_documents: typing.List[str],jwks: typing.List[str],iaca_certificates_pem: typing.List[str],status_lists: typing.List[str]) -> Verifier:
+        """
+        A verifier trusting DID documents and JWKs (JSON text), IACA root certificates
+        (PEM text, for mdocs) and holding status lists (compact JWT or CWT as text) to
+        check revocation offline.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(did_documents)
+
+        _UniffiFfiConverterSequenceString.check_lower(jwks)
+
+        _UniffiFfiConverterSequenceString.check_lower(iaca_certificates_pem)
+
+        _UniffiFfiConverterSequenceString.check_lower(status_lists)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterSequenceString.lower(did_documents),
+            _UniffiFfiConverterSequenceString.lower(jwks),
+            _UniffiFfiConverterSequenceString.lower(iaca_certificates_pem),
+            _UniffiFfiConverterSequenceString.lower(status_lists),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def from_trust_bundle(cls, bundle_jws: str,pinned_signer_jwks: typing.List[str]) -> Verifier:
+        """
+        A verifier trusting what a signed trust bundle carries (`govcred trust build`),
+        after checking its signature against one of the pinned bundle-signing keys
+        (public JWKs, JSON text) and its expiry. Reports then name the bundle and its age.
+"""
+        
+        _UniffiFfiConverterString.check_lower(bundle_jws)
+
+        _UniffiFfiConverterSequenceString.check_lower(pinned_signer_jwks)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(bundle_jws),
+            _UniffiFfiConverterSequenceString.lower(pinned_signer_jwks),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    def __init__(self, did_documents: typing.List[str],jwks: typing.List[str]):
+        """
+        A verifier trusting the given DID documents (e.g. did:web `did.json`) and JWKs,
+        each as JSON text.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(did_documents)
+
+        _UniffiFfiConverterSequenceString.check_lower(jwks)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterSequenceString.lower(did_documents),
+            _UniffiFfiConverterSequenceString.lower(jwks),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_verifier, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_verifier, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def verify(self, credential: str) -> VerificationReport:
+        """
+        Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+        Data Integrity JSON) now. The format is detected.
+"""
+        
+        _UniffiFfiConverterString.check_lower(credential)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(credential),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_at(self, credential: str,unix_seconds: int) -> VerificationReport:
+        """
+        Verify a credential as of `unix_seconds`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(credential)
+
+        _UniffiFfiConverterInt64.check_lower(unix_seconds)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(credential),
+            _UniffiFfiConverterInt64.lower(unix_seconds),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_at,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_bytes(self, credential: bytes) -> VerificationReport:
+        """
+        Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+        `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(credential)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(credential),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_bytes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_presentation(self, presentation: str,audience: str,nonce: str) -> VerificationReport:
+        """
+        Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+        signed by the credential's holder key with this `audience` and `nonce` is
+        required. The report's claims are the disclosed ones only.
+"""
+        
+        _UniffiFfiConverterString.check_lower(presentation)
+
+        _UniffiFfiConverterString.check_lower(audience)
+
+        _UniffiFfiConverterString.check_lower(nonce)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(presentation),
+            _UniffiFfiConverterString.lower(audience),
+            _UniffiFfiConverterString.lower(nonce),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_presentation,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeVerifier:
+    @staticmethod
+    def lift(value: int) -> Verifier:
+        return Verifier._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Verifier):
+        if not isinstance(value, Verifier):
+            raise TypeError("Expected Verifier instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Verifier) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Verifier:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Verifier, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeVerificationReport(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeVerificationReport.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeVerificationReport.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeVerificationReport.read(buf) for i in range(count)
+        ]
+
+
+class Openid4vpSessionProtocol(typing.Protocol):
+    """
+    A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+    and the check of what comes back. For tests and small tools.
+"""
+    
+    def check(self, verifier: Verifier,form: typing.List[FormField]) -> typing.List[VerificationReport]:
+        """
+        Check a response (the posted form fields): state, every required query
+        answered, key binding to this request, requested claims disclosed; then each
+        credential verified with `verifier`'s trust. One report per presentation.
+"""
+        raise NotImplementedError
+    def nonce(self, ) -> str:
+        """
+        The request's nonce.
+"""
+        raise NotImplementedError
+    def request_json(self, ) -> str:
+        """
+        The request parameters as a JSON object (what the wallet reads).
+"""
+        raise NotImplementedError
+
+class Openid4vpSession(Openid4vpSessionProtocol):
+    """
+    A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+    and the check of what comes back. For tests and small tools.
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, client_id: str,response_uri: str,dcql_query_json: str):
+        """
+        A request from `client_id` (e.g. `redirect_uri:https://rp.example/cb`) for the
+        DCQL query `dcql_query_json`, answered at `response_uri`, with a fresh nonce
+        and state.
+"""
+        
+        _UniffiFfiConverterString.check_lower(client_id)
+
+        _UniffiFfiConverterString.check_lower(response_uri)
+
+        _UniffiFfiConverterString.check_lower(dcql_query_json)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(client_id),
+            _UniffiFfiConverterString.lower(response_uri),
+            _UniffiFfiConverterString.lower(dcql_query_json),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeOpenid4vpSession.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def check(self, verifier: Verifier,form: typing.List[FormField]) -> typing.List[VerificationReport]:
+        """
+        Check a response (the posted form fields): state, every required query
+        answered, key binding to this request, requested claims disclosed; then each
+        credential verified with `verifier`'s trust. One report per presentation.
+"""
+        
+        _UniffiFfiConverterTypeVerifier.check_lower(verifier)
+
+        _UniffiFfiConverterSequenceTypeFormField.check_lower(form)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeVerifier.lower(verifier),
+            _UniffiFfiConverterSequenceTypeFormField.lower(form),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeVerificationReport.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def nonce(self, ) -> str:
+        """
+        The request's nonce.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def request_json(self, ) -> str:
+        """
+        The request parameters as a JSON object (what the wallet reads).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeOpenid4vpSession:
+    @staticmethod
+    def lift(value: int) -> Openid4vpSession:
+        return Openid4vpSession._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Openid4vpSession):
+        if not isinstance(value, Openid4vpSession):
+            raise TypeError("Expected Openid4vpSession instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Openid4vpSession) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Openid4vpSession:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Openid4vpSession, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
 class PlatformHttp():
     """
     The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
@@ -4563,265 +5414,6 @@ class _UniffiFfiConverterTypeProximityReader:
     def write(cls, value: ProximityReader, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
-
-class VerifierProtocol(typing.Protocol):
-    """
-    Verifies credentials offline against trust material loaded once: issuer DID
-    documents and keys, IACA certificates for mdocs, status lists — given directly or
-    as a signed trust bundle.
-
-    ```kotlin
-    val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
-    val report = verifier.verify(credential)
-    if (report.valid) show(report.claimsJson)
-    ```
-"""
-    
-    def verify(self, credential: str) -> VerificationReport:
-        """
-        Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
-        Data Integrity JSON) now. The format is detected.
-"""
-        raise NotImplementedError
-    def verify_at(self, credential: str,unix_seconds: int) -> VerificationReport:
-        """
-        Verify a credential as of `unix_seconds`.
-"""
-        raise NotImplementedError
-    def verify_bytes(self, credential: bytes) -> VerificationReport:
-        """
-        Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
-        `DeviceResponse` in CBOR, or any text format as UTF-8) now.
-"""
-        raise NotImplementedError
-    def verify_presentation(self, presentation: str,audience: str,nonce: str) -> VerificationReport:
-        """
-        Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
-        signed by the credential's holder key with this `audience` and `nonce` is
-        required. The report's claims are the disclosed ones only.
-"""
-        raise NotImplementedError
-
-class Verifier(VerifierProtocol):
-    """
-    Verifies credentials offline against trust material loaded once: issuer DID
-    documents and keys, IACA certificates for mdocs, status lists — given directly or
-    as a signed trust bundle.
-
-    ```kotlin
-    val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
-    val report = verifier.verify(credential)
-    if (report.valid) show(report.claimsJson)
-    ```
-"""
-    
-    _handle: ctypes.c_uint64
-    @classmethod
-    def from_trust(cls, did_documents: typing.List[str],jwks: typing.List[str],iaca_certificates_pem: typing.List[str],status_lists: typing.List[str]) -> Verifier:
-        """
-        A verifier trusting DID documents and JWKs (JSON text), IACA root certificates
-        (PEM text, for mdocs) and holding status lists (compact JWT or CWT as text) to
-        check revocation offline.
-"""
-        
-        _UniffiFfiConverterSequenceString.check_lower(did_documents)
-
-        _UniffiFfiConverterSequenceString.check_lower(jwks)
-
-        _UniffiFfiConverterSequenceString.check_lower(iaca_certificates_pem)
-
-        _UniffiFfiConverterSequenceString.check_lower(status_lists)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterSequenceString.lower(did_documents),
-            _UniffiFfiConverterSequenceString.lower(jwks),
-            _UniffiFfiConverterSequenceString.lower(iaca_certificates_pem),
-            _UniffiFfiConverterSequenceString.lower(status_lists),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust,
-            *_uniffi_lowered_args,
-        )
-        return cls._uniffi_make_instance(_uniffi_ffi_result)
-    @classmethod
-    def from_trust_bundle(cls, bundle_jws: str,pinned_signer_jwks: typing.List[str]) -> Verifier:
-        """
-        A verifier trusting what a signed trust bundle carries (`govcred trust build`),
-        after checking its signature against one of the pinned bundle-signing keys
-        (public JWKs, JSON text) and its expiry. Reports then name the bundle and its age.
-"""
-        
-        _UniffiFfiConverterString.check_lower(bundle_jws)
-
-        _UniffiFfiConverterSequenceString.check_lower(pinned_signer_jwks)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterString.lower(bundle_jws),
-            _UniffiFfiConverterSequenceString.lower(pinned_signer_jwks),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle,
-            *_uniffi_lowered_args,
-        )
-        return cls._uniffi_make_instance(_uniffi_ffi_result)
-    def __init__(self, did_documents: typing.List[str],jwks: typing.List[str]):
-        """
-        A verifier trusting the given DID documents (e.g. did:web `did.json`) and JWKs,
-        each as JSON text.
-"""
-        
-        _UniffiFfiConverterSequenceString.check_lower(did_documents)
-
-        _UniffiFfiConverterSequenceString.check_lower(jwks)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterSequenceString.lower(did_documents),
-            _UniffiFfiConverterSequenceString.lower(jwks),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_new,
-            *_uniffi_lowered_args,
-        )
-        self._handle = _uniffi_ffi_result
-
-    def __del__(self):
-        # In case of partial initialization of instances.
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_verifier, handle)
-
-    def _uniffi_clone_handle(self):
-        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_verifier, self._handle)
-
-    # Used by alternative constructors or any methods which return this type.
-    @classmethod
-    def _uniffi_make_instance(cls, handle):
-        # Lightly yucky way to bypass the usual __init__ logic
-        # and just create a new instance with the required handle.
-        inst = cls.__new__(cls)
-        inst._handle = handle
-        return inst
-    def verify(self, credential: str) -> VerificationReport:
-        """
-        Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
-        Data Integrity JSON) now. The format is detected.
-"""
-        
-        _UniffiFfiConverterString.check_lower(credential)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterString.lower(credential),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def verify_at(self, credential: str,unix_seconds: int) -> VerificationReport:
-        """
-        Verify a credential as of `unix_seconds`.
-"""
-        
-        _UniffiFfiConverterString.check_lower(credential)
-
-        _UniffiFfiConverterInt64.check_lower(unix_seconds)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterString.lower(credential),
-            _UniffiFfiConverterInt64.lower(unix_seconds),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_at,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def verify_bytes(self, credential: bytes) -> VerificationReport:
-        """
-        Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
-        `DeviceResponse` in CBOR, or any text format as UTF-8) now.
-"""
-        
-        _UniffiFfiConverterBytes.check_lower(credential)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterBytes.lower(credential),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_bytes,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def verify_presentation(self, presentation: str,audience: str,nonce: str) -> VerificationReport:
-        """
-        Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
-        signed by the credential's holder key with this `audience` and `nonce` is
-        required. The report's claims are the disclosed ones only.
-"""
-        
-        _UniffiFfiConverterString.check_lower(presentation)
-
-        _UniffiFfiConverterString.check_lower(audience)
-
-        _UniffiFfiConverterString.check_lower(nonce)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterString.lower(presentation),
-            _UniffiFfiConverterString.lower(audience),
-            _UniffiFfiConverterString.lower(nonce),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_presentation,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-
-
-
-
-
-class _UniffiFfiConverterTypeVerifier:
-    @staticmethod
-    def lift(value: int) -> Verifier:
-        return Verifier._uniffi_make_instance(value)
-
-    @staticmethod
-    def check_lower(value: Verifier):
-        if not isinstance(value, Verifier):
-            raise TypeError("Expected Verifier instance, {} found".format(type(value).__name__))
-
-    @staticmethod
-    def lower(value: Verifier) -> ctypes.c_uint64:
-        return value._uniffi_clone_handle()
-
-    @classmethod
-    def read(cls, buf: _UniffiRustBuffer) -> Verifier:
-        ptr = buf.read_u64()
-        if ptr == 0:
-            raise InternalError("Raw handle value was null")
-        return cls.lift(ptr)
-
-    @classmethod
-    def write(cls, value: Verifier, buf: _UniffiRustBuffer):
-        buf.write_u64(cls.lower(value))
-
 class _UniffiFfiConverterSequenceTypeCredentialSummary(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -4843,6 +5435,29 @@ class _UniffiFfiConverterSequenceTypeCredentialSummary(_UniffiConverterRustBuffe
 
         return [
             _UniffiFfiConverterTypeCredentialSummary.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceTypeOpenid4vpChoice(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpChoice.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpChoice.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOpenid4vpChoice.read(buf) for i in range(count)
         ]
 
 
@@ -4879,6 +5494,22 @@ class WalletProtocol(typing.Protocol):
     def list(self, ) -> typing.List[CredentialSummary]:
         """
         Every stored credential, as the card list shows it (empty after `wipe`).
+"""
+        raise NotImplementedError
+    def openid4vp_match(self, request_json: str) -> Openid4vpMatch:
+        """
+        Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+        `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+        `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+        and which credentials can answer — the consent screen.
+"""
+        raise NotImplementedError
+    def openid4vp_respond(self, request_json: str,choices: typing.List[Openid4vpChoice]) -> Openid4vpResponse:
+        """
+        Answer an OpenID4VP request with the credentials the holder chose (one per
+        query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+        exactly the matched claims, with a Key Binding JWT for the verifier's
+        `client_id` and `nonce` signed by its device key. Returns the form to POST.
 """
         raise NotImplementedError
     def present_sd_jwt(self, id: str,disclose: typing.List[str],audience: str,nonce: str) -> str:
@@ -5048,6 +5679,51 @@ class Wallet(WalletProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def openid4vp_match(self, request_json: str) -> Openid4vpMatch:
+        """
+        Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+        `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+        `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+        and which credentials can answer — the consent screen.
+"""
+        
+        _UniffiFfiConverterString.check_lower(request_json)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(request_json),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeOpenid4vpMatch.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def openid4vp_respond(self, request_json: str,choices: typing.List[Openid4vpChoice]) -> Openid4vpResponse:
+        """
+        Answer an OpenID4VP request with the credentials the holder chose (one per
+        query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+        exactly the matched claims, with a Key Binding JWT for the verifier's
+        `client_id` and `nonce` signed by its device key. Returns the form to POST.
+"""
+        
+        _UniffiFfiConverterString.check_lower(request_json)
+
+        _UniffiFfiConverterSequenceTypeOpenid4vpChoice.check_lower(choices)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(request_json),
+            _UniffiFfiConverterSequenceTypeOpenid4vpChoice.lower(choices),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeOpenid4vpResponse.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def present_sd_jwt(self, id: str,disclose: typing.List[str],audience: str,nonce: str) -> str:
         """
         Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
@@ -5188,9 +5864,15 @@ __all__ = [
     "Check",
     "CredentialStatus",
     "CredentialSummary",
+    "FormField",
     "HttpHeader",
     "HttpRequest",
     "HttpResponse",
+    "Openid4vpCandidate",
+    "Openid4vpChoice",
+    "Openid4vpQuery",
+    "Openid4vpMatch",
+    "Openid4vpResponse",
     "Problem",
     "RequestedElement",
     "RequestedDocument",
@@ -5202,6 +5884,10 @@ __all__ = [
     "generate_p256_jwk",
     "Issuer",
     "IssuerProtocol",
+    "Verifier",
+    "VerifierProtocol",
+    "Openid4vpSession",
+    "Openid4vpSessionProtocol",
     "PlatformHttpImpl",
     "PlatformHttp",
     "PlatformKeyProtectorImpl",
@@ -5212,8 +5898,6 @@ __all__ = [
     "ProximityPresentationProtocol",
     "ProximityReader",
     "ProximityReaderProtocol",
-    "Verifier",
-    "VerifierProtocol",
     "Wallet",
     "WalletProtocol",
 ]

@@ -813,6 +813,193 @@ public func FfiConverterTypeIssuer_lower(_ value: Issuer) -> UInt64 {
 
 
 /**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+public protocol Openid4vpSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+    func check(verifier: Verifier, form: [FormField]) throws  -> [VerificationReport]
+    
+    /**
+     * The request's nonce.
+     */
+    func nonce()  -> String
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */
+    func requestJson()  -> String
+    
+}
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+open class Openid4vpSession: Openid4vpSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_openid4vpsession(self.handle, $0) }
+    }
+    /**
+     * A request from `client_id` (e.g. `redirect_uri:https://rp.example/cb`) for the
+     * DCQL query `dcql_query_json`, answered at `response_uri`, with a fresh nonce
+     * and state.
+     */
+public convenience init(clientId: String, responseUri: String, dcqlQueryJson: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(
+        FfiConverterString.lower(clientId),
+        FfiConverterString.lower(responseUri),
+        FfiConverterString.lower(dcqlQueryJson),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_openid4vpsession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+open func check(verifier: Verifier, form: [FormField])throws  -> [VerificationReport]  {
+    return try  FfiConverterSequenceTypeVerificationReport.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_openid4vpsession_check(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerifier_lower(verifier),
+        FfiConverterSequenceTypeFormField.lower(form),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The request's nonce.
+     */
+open func nonce() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */
+open func requestJson() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Openid4vpSession
+
+    public static func lift(_ handle: UInt64) throws -> Openid4vpSession {
+        return Openid4vpSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Openid4vpSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Openid4vpSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpSession_lift(_ handle: UInt64) throws -> Openid4vpSession {
+    return try FfiConverterTypeOpenid4vpSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpSession_lower(_ value: Openid4vpSession) -> UInt64 {
+    return FfiConverterTypeOpenid4vpSession.lower(value)
+}
+
+
+
+
+
+
+/**
  * The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
  * other origins, use TLS for `https`, return non-2xx statuses as responses; throw
  * (any exception) only when no response was received.
@@ -2398,6 +2585,22 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+    func openid4vpMatch(requestJson: String) throws  -> Openid4vpMatch
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+    func openid4vpRespond(requestJson: String, choices: [Openid4vpChoice]) throws  -> Openid4vpResponse
+    
+    /**
      * Store a credential received by other means (any format, issued form); returns
      * its id. It is not verified here: verify it first. Presenting it with key binding
      * needs a holder key, which such credentials do not have in this wallet.
@@ -2531,6 +2734,39 @@ public static func `open`(dbPath: String, keyProtector: PlatformKeyProtector, ke
 }
     
 
+    
+    /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+open func openid4vpMatch(requestJson: String)throws  -> Openid4vpMatch  {
+    return try  FfiConverterTypeOpenid4vpMatch_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(requestJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+open func openid4vpRespond(requestJson: String, choices: [Openid4vpChoice])throws  -> Openid4vpResponse  {
+    return try  FfiConverterTypeOpenid4vpResponse_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(requestJson),
+        FfiConverterSequenceTypeOpenid4vpChoice.lower(choices),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Store a credential received by other means (any format, issued form); returns
@@ -3042,6 +3278,75 @@ public func FfiConverterTypeCredentialSummary_lower(_ value: CredentialSummary) 
 
 
 /**
+ * A field of a `direct_post` form (URL-decoded).
+ */
+public struct FormField: Equatable, Hashable {
+    /**
+     * Field name (`vp_token`, `state`).
+     */
+    public var name: String
+    /**
+     * Field value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Field name (`vp_token`, `state`).
+         */name: String, 
+        /**
+         * Field value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FormField: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFormField: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FormField {
+        return
+            try FormField(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FormField, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lift(_ buf: RustBuffer) throws -> FormField {
+    return try FfiConverterTypeFormField.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lower(_ value: FormField) -> RustBuffer {
+    return FfiConverterTypeFormField.lower(value)
+}
+
+
+/**
  * A header of an HTTP request or response.
  */
 public struct HttpHeader: Equatable, Hashable {
@@ -3285,6 +3590,402 @@ public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpR
 #endif
 public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
     return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * A stored credential that can answer a credential query, and what it would disclose.
+ */
+public struct Openid4vpCandidate: Equatable, Hashable {
+    /**
+     * The store's id of the credential.
+     */
+    public var credentialId: String
+    /**
+     * The claim paths that would be disclosed (`address.locality`).
+     */
+    public var disclose: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The store's id of the credential.
+         */credentialId: String, 
+        /**
+         * The claim paths that would be disclosed (`address.locality`).
+         */disclose: [String]) {
+        self.credentialId = credentialId
+        self.disclose = disclose
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpCandidate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpCandidate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpCandidate {
+        return
+            try Openid4vpCandidate(
+                credentialId: FfiConverterString.read(from: &buf), 
+                disclose: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpCandidate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.credentialId, into: &buf)
+        FfiConverterSequenceString.write(value.disclose, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpCandidate_lift(_ buf: RustBuffer) throws -> Openid4vpCandidate {
+    return try FfiConverterTypeOpenid4vpCandidate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpCandidate_lower(_ value: Openid4vpCandidate) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpCandidate.lower(value)
+}
+
+
+/**
+ * The holder's choice of credential for one query.
+ */
+public struct Openid4vpChoice: Equatable, Hashable {
+    /**
+     * The query answered.
+     */
+    public var queryId: String
+    /**
+     * The stored credential chosen (one of the query's candidates).
+     */
+    public var credentialId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The query answered.
+         */queryId: String, 
+        /**
+         * The stored credential chosen (one of the query's candidates).
+         */credentialId: String) {
+        self.queryId = queryId
+        self.credentialId = credentialId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpChoice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpChoice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpChoice {
+        return
+            try Openid4vpChoice(
+                queryId: FfiConverterString.read(from: &buf), 
+                credentialId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpChoice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.queryId, into: &buf)
+        FfiConverterString.write(value.credentialId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpChoice_lift(_ buf: RustBuffer) throws -> Openid4vpChoice {
+    return try FfiConverterTypeOpenid4vpChoice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpChoice_lower(_ value: Openid4vpChoice) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpChoice.lower(value)
+}
+
+
+/**
+ * What a verifier asks for, matched against the wallet: for the consent screen.
+ */
+public struct Openid4vpMatch: Equatable, Hashable {
+    /**
+     * The verifier's `client_id` (with its prefix).
+     */
+    public var clientId: String
+    /**
+     * Whether the verifier was authenticated (signed request checked against trust).
+     */
+    public var verifierAuthenticated: Bool
+    /**
+     * A name that authentication checked, if any.
+     */
+    public var verifierName: String?
+    /**
+     * Where the response goes.
+     */
+    public var responseUri: String?
+    /**
+     * Per credential query.
+     */
+    public var queries: [Openid4vpQuery]
+    /**
+     * What cannot be satisfied, for people (empty when the request can be met).
+     */
+    public var missing: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The verifier's `client_id` (with its prefix).
+         */clientId: String, 
+        /**
+         * Whether the verifier was authenticated (signed request checked against trust).
+         */verifierAuthenticated: Bool, 
+        /**
+         * A name that authentication checked, if any.
+         */verifierName: String?, 
+        /**
+         * Where the response goes.
+         */responseUri: String?, 
+        /**
+         * Per credential query.
+         */queries: [Openid4vpQuery], 
+        /**
+         * What cannot be satisfied, for people (empty when the request can be met).
+         */missing: [String]) {
+        self.clientId = clientId
+        self.verifierAuthenticated = verifierAuthenticated
+        self.verifierName = verifierName
+        self.responseUri = responseUri
+        self.queries = queries
+        self.missing = missing
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpMatch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpMatch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpMatch {
+        return
+            try Openid4vpMatch(
+                clientId: FfiConverterString.read(from: &buf), 
+                verifierAuthenticated: FfiConverterBool.read(from: &buf), 
+                verifierName: FfiConverterOptionString.read(from: &buf), 
+                responseUri: FfiConverterOptionString.read(from: &buf), 
+                queries: FfiConverterSequenceTypeOpenid4vpQuery.read(from: &buf), 
+                missing: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpMatch, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterBool.write(value.verifierAuthenticated, into: &buf)
+        FfiConverterOptionString.write(value.verifierName, into: &buf)
+        FfiConverterOptionString.write(value.responseUri, into: &buf)
+        FfiConverterSequenceTypeOpenid4vpQuery.write(value.queries, into: &buf)
+        FfiConverterSequenceString.write(value.missing, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpMatch_lift(_ buf: RustBuffer) throws -> Openid4vpMatch {
+    return try FfiConverterTypeOpenid4vpMatch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpMatch_lower(_ value: Openid4vpMatch) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpMatch.lower(value)
+}
+
+
+/**
+ * One credential query of the request and the stored credentials that answer it.
+ */
+public struct Openid4vpQuery: Equatable, Hashable {
+    /**
+     * The query id (answer with it in [`Openid4vpChoice`]).
+     */
+    public var queryId: String
+    /**
+     * Whether the request needs it answered.
+     */
+    public var required: Bool
+    /**
+     * Matching stored credentials (empty: cannot be answered).
+     */
+    public var candidates: [Openid4vpCandidate]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The query id (answer with it in [`Openid4vpChoice`]).
+         */queryId: String, 
+        /**
+         * Whether the request needs it answered.
+         */required: Bool, 
+        /**
+         * Matching stored credentials (empty: cannot be answered).
+         */candidates: [Openid4vpCandidate]) {
+        self.queryId = queryId
+        self.required = required
+        self.candidates = candidates
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpQuery {
+        return
+            try Openid4vpQuery(
+                queryId: FfiConverterString.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                candidates: FfiConverterSequenceTypeOpenid4vpCandidate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpQuery, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.queryId, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterSequenceTypeOpenid4vpCandidate.write(value.candidates, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpQuery_lift(_ buf: RustBuffer) throws -> Openid4vpQuery {
+    return try FfiConverterTypeOpenid4vpQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpQuery_lower(_ value: Openid4vpQuery) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpQuery.lower(value)
+}
+
+
+/**
+ * The response to send: POST `form` (`application/x-www-form-urlencoded`) to
+ * `response_uri`.
+ */
+public struct Openid4vpResponse: Equatable, Hashable {
+    /**
+     * Where to POST it.
+     */
+    public var responseUri: String?
+    /**
+     * The form fields (`vp_token`, `state`).
+     */
+    public var form: [FormField]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where to POST it.
+         */responseUri: String?, 
+        /**
+         * The form fields (`vp_token`, `state`).
+         */form: [FormField]) {
+        self.responseUri = responseUri
+        self.form = form
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpResponse {
+        return
+            try Openid4vpResponse(
+                responseUri: FfiConverterOptionString.read(from: &buf), 
+                form: FfiConverterSequenceTypeFormField.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.responseUri, into: &buf)
+        FfiConverterSequenceTypeFormField.write(value.form, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpResponse_lift(_ buf: RustBuffer) throws -> Openid4vpResponse {
+    return try FfiConverterTypeOpenid4vpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpResponse_lower(_ value: Openid4vpResponse) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpResponse.lower(value)
 }
 
 
@@ -4998,6 +5699,31 @@ fileprivate struct FfiConverterSequenceTypeCredentialSummary: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFormField: FfiConverterRustBuffer {
+    typealias SwiftType = [FormField]
+
+    public static func write(_ value: [FormField], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFormField.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FormField] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FormField]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFormField.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
     typealias SwiftType = [HttpHeader]
 
@@ -5015,6 +5741,81 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenid4vpCandidate: FfiConverterRustBuffer {
+    typealias SwiftType = [Openid4vpCandidate]
+
+    public static func write(_ value: [Openid4vpCandidate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenid4vpCandidate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Openid4vpCandidate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Openid4vpCandidate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenid4vpCandidate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenid4vpChoice: FfiConverterRustBuffer {
+    typealias SwiftType = [Openid4vpChoice]
+
+    public static func write(_ value: [Openid4vpChoice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenid4vpChoice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Openid4vpChoice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Openid4vpChoice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenid4vpChoice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenid4vpQuery: FfiConverterRustBuffer {
+    typealias SwiftType = [Openid4vpQuery]
+
+    public static func write(_ value: [Openid4vpQuery], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenid4vpQuery.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Openid4vpQuery] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Openid4vpQuery]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenid4vpQuery.read(from: &buf))
         }
         return seq
     }
@@ -5090,6 +5891,31 @@ fileprivate struct FfiConverterSequenceTypeRequestedElement: FfiConverterRustBuf
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRequestedElement.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVerificationReport: FfiConverterRustBuffer {
+    typealias SwiftType = [VerificationReport]
+
+    public static func write(_ value: [VerificationReport], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVerificationReport.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VerificationReport] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VerificationReport]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVerificationReport.read(from: &buf))
         }
         return seq
     }
@@ -5181,6 +6007,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_govcred_ffi_checksum_method_issuer_public_jwk() != 46448) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_govcred_ffi_checksum_method_openid4vpsession_check() != 61003) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce() != 56475) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json() != 51835) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_govcred_ffi_checksum_method_platformhttp_send() != 632) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5241,6 +6076,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_govcred_ffi_checksum_method_verifier_verify_presentation() != 58862) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match() != 52437) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond() != 41987) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_govcred_ffi_checksum_method_wallet_add() != 58720) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5266,6 +6107,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_constructor_issuer_new() != 53292) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new() != 18860) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr() != 60935) {

@@ -361,6 +361,36 @@ RustBuffer uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc(uint64_t ptr, Rus
 RustBuffer uniffi_govcred_ffi_fn_method_issuer_public_jwk(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_OPENID4VPSESSION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_OPENID4VPSESSION
+uint64_t uniffi_govcred_ffi_fn_clone_openid4vpsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_OPENID4VPSESSION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_OPENID4VPSESSION
+void uniffi_govcred_ffi_fn_free_openid4vpsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_OPENID4VPSESSION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_OPENID4VPSESSION_NEW
+uint64_t uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(RustBuffer client_id, RustBuffer response_uri, RustBuffer dcql_query_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_CHECK
+RustBuffer uniffi_govcred_ffi_fn_method_openid4vpsession_check(uint64_t ptr, uint64_t verifier, RustBuffer form, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_NONCE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_NONCE
+RustBuffer uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_REQUEST_JSON
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_REQUEST_JSON
+RustBuffer uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMHTTP
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMHTTP
 uint64_t uniffi_govcred_ffi_fn_clone_platformhttp(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -569,6 +599,16 @@ void uniffi_govcred_ffi_fn_free_wallet(uint64_t handle, RustCallStatus *_Nonnull
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_WALLET_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_WALLET_OPEN
 uint64_t uniffi_govcred_ffi_fn_constructor_wallet_open(RustBuffer db_path, uint64_t key_protector, uint64_t key_store, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_MATCH
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(uint64_t ptr, RustBuffer request_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_RESPOND
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(uint64_t ptr, RustBuffer request_json, RustBuffer choices, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_ADD
@@ -901,6 +941,24 @@ uint16_t uniffi_govcred_ffi_checksum_method_issuer_public_jwk(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_CHECK
+uint16_t uniffi_govcred_ffi_checksum_method_openid4vpsession_check(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_NONCE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_NONCE
+uint16_t uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_REQUEST_JSON
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_REQUEST_JSON
+uint16_t uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMHTTP_SEND
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMHTTP_SEND
 uint16_t uniffi_govcred_ffi_checksum_method_platformhttp_send(void
@@ -1021,6 +1079,18 @@ uint16_t uniffi_govcred_ffi_checksum_method_verifier_verify_presentation(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_MATCH
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_RESPOND
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_ADD
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_ADD
 uint16_t uniffi_govcred_ffi_checksum_method_wallet_add(void
@@ -1072,6 +1142,12 @@ uint16_t uniffi_govcred_ffi_checksum_method_wallet_wipe(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_ISSUER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_ISSUER_NEW
 uint16_t uniffi_govcred_ffi_checksum_constructor_issuer_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_OPENID4VPSESSION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_OPENID4VPSESSION_NEW
+uint16_t uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new(void
     
 );
 #endif

@@ -786,6 +786,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_issuer_public_jwk(
     ): Int
+    external fun uniffi_govcred_ffi_checksum_method_openid4vpsession_check(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json(
+    ): Int
     external fun uniffi_govcred_ffi_checksum_method_platformhttp_send(
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap(
@@ -826,6 +832,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_verifier_verify_presentation(
     ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond(
+    ): Int
     external fun uniffi_govcred_ffi_checksum_method_wallet_add(
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_wallet_delete(
@@ -843,6 +853,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_govcred_ffi_checksum_method_wallet_wipe(
     ): Int
     external fun uniffi_govcred_ffi_checksum_constructor_issuer_new(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new(
     ): Int
     external fun uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr(
     ): Int
@@ -888,6 +900,18 @@ internal object UniffiLib {
     external fun uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc(`ptr`: Long,`vct`: RustBuffer.ByValue,`claimsJson`: RustBuffer.ByValue,`disclosable`: RustBuffer.ByValue,`holderJwk`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_issuer_public_jwk(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_clone_openid4vpsession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_openid4vpsession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(`clientId`: RustBuffer.ByValue,`responseUri`: RustBuffer.ByValue,`dcqlQueryJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_openid4vpsession_check(`ptr`: Long,`verifier`: Long,`form`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_clone_platformhttp(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -973,6 +997,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_govcred_ffi_fn_constructor_wallet_open(`dbPath`: RustBuffer.ByValue,`keyProtector`: Long,`keyStore`: Long,`http`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(`ptr`: Long,`requestJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(`ptr`: Long,`requestJson`: RustBuffer.ByValue,`choices`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_wallet_add(`ptr`: Long,`credential`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_wallet_delete(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1122,6 +1150,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_govcred_ffi_checksum_method_issuer_public_jwk() and 0xFFFF) != 46448) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check() and 0xFFFF) != 61003) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce() and 0xFFFF) != 56475) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json() and 0xFFFF) != 51835) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_govcred_ffi_checksum_method_platformhttp_send() and 0xFFFF) != 632) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1182,6 +1219,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify_presentation() and 0xFFFF) != 58862) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match() and 0xFFFF) != 52437) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond() and 0xFFFF) != 41987) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_govcred_ffi_checksum_method_wallet_add() and 0xFFFF) != 58720) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1207,6 +1250,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_constructor_issuer_new() and 0xFFFF) != 53292) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new() and 0xFFFF) != 18860) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr() and 0xFFFF) != 60935) {
@@ -1973,6 +2019,340 @@ public object FfiConverterTypeIssuer: FfiConverter<Issuer, Long> {
     override fun allocationSize(value: Issuer) = 8UL
 
     override fun write(value: Issuer, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+public interface Openid4vpSessionInterface {
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+    fun `check`(`verifier`: Verifier, `form`: List<FormField>): List<VerificationReport>
+    
+    /**
+     * The request's nonce.
+     */
+    fun `nonce`(): kotlin.String
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */
+    fun `requestJson`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+open class Openid4vpSession: Disposable, AutoCloseable, Openid4vpSessionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A request from `client_id` (e.g. `redirect_uri:https://rp.example/cb`) for the
+     * DCQL query `dcql_query_json`, answered at `response_uri`, with a fresh nonce
+     * and state.
+     */
+    constructor(`clientId`: kotlin.String, `responseUri`: kotlin.String, `dcqlQueryJson`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(
+    
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterString.lower(`responseUri`),
+        FfiConverterString.lower(`dcqlQueryJson`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession(handle, status)
+        }
+    }
+
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+    @Throws(GovcredException::class)override fun `check`(`verifier`: Verifier, `form`: List<FormField>): List<VerificationReport> {
+            return FfiConverterSequenceTypeVerificationReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check(
+        it,
+        
+        FfiConverterTypeVerifier.lower(`verifier`),
+        FfiConverterSequenceTypeFormField.lower(`form`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The request's nonce.
+     */override fun `nonce`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */override fun `requestJson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpSession: FfiConverter<Openid4vpSession, Long> {
+    override fun lower(value: Openid4vpSession): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Openid4vpSession {
+        return Openid4vpSession(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Openid4vpSession {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Openid4vpSession) = 8UL
+
+    override fun write(value: Openid4vpSession, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -4469,6 +4849,22 @@ public object FfiConverterTypeVerifier: FfiConverter<Verifier, Long> {
 public interface WalletInterface {
     
     /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+    fun `openid4vpMatch`(`requestJson`: kotlin.String): Openid4vpMatch
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+    fun `openid4vpRespond`(`requestJson`: kotlin.String, `choices`: List<Openid4vpChoice>): Openid4vpResponse
+    
+    /**
      * Store a credential received by other means (any format, issued form); returns
      * its id. It is not verified here: verify it first. Presenting it with key binding
      * needs a holder key, which such credentials do not have in this wallet.
@@ -4634,6 +5030,49 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
             UniffiLib.uniffi_govcred_ffi_fn_clone_wallet(handle, status)
         }
     }
+
+    
+    /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+    @Throws(GovcredException::class)override fun `openid4vpMatch`(`requestJson`: kotlin.String): Openid4vpMatch {
+            return FfiConverterTypeOpenid4vpMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(
+        it,
+        
+        FfiConverterString.lower(`requestJson`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+    @Throws(GovcredException::class)override fun `openid4vpRespond`(`requestJson`: kotlin.String, `choices`: List<Openid4vpChoice>): Openid4vpResponse {
+            return FfiConverterTypeOpenid4vpResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(
+        it,
+        
+        FfiConverterString.lower(`requestJson`),
+        FfiConverterSequenceTypeOpenid4vpChoice.lower(`choices`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -5104,6 +5543,53 @@ public object FfiConverterTypeCredentialSummary: FfiConverterRustBuffer<Credenti
 
 
 /**
+ * A field of a `direct_post` form (URL-decoded).
+ */
+data class FormField (
+    /**
+     * Field name (`vp_token`, `state`).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Field value.
+     */
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFormField: FfiConverterRustBuffer<FormField> {
+    override fun read(buf: ByteBuffer): FormField {
+        return FormField(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FormField) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: FormField, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
  * A header of an HTTP request or response.
  */
 data class HttpHeader (
@@ -5271,6 +5757,282 @@ public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse>
             FfiConverterUShort.write(value.`status`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
+    }
+}
+
+
+
+/**
+ * A stored credential that can answer a credential query, and what it would disclose.
+ */
+data class Openid4vpCandidate (
+    /**
+     * The store's id of the credential.
+     */
+    var `credentialId`: kotlin.String
+    , 
+    /**
+     * The claim paths that would be disclosed (`address.locality`).
+     */
+    var `disclose`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpCandidate: FfiConverterRustBuffer<Openid4vpCandidate> {
+    override fun read(buf: ByteBuffer): Openid4vpCandidate {
+        return Openid4vpCandidate(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpCandidate) = (
+            FfiConverterString.allocationSize(value.`credentialId`) +
+            FfiConverterSequenceString.allocationSize(value.`disclose`)
+    )
+
+    override fun write(value: Openid4vpCandidate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`credentialId`, buf)
+            FfiConverterSequenceString.write(value.`disclose`, buf)
+    }
+}
+
+
+
+/**
+ * The holder's choice of credential for one query.
+ */
+data class Openid4vpChoice (
+    /**
+     * The query answered.
+     */
+    var `queryId`: kotlin.String
+    , 
+    /**
+     * The stored credential chosen (one of the query's candidates).
+     */
+    var `credentialId`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpChoice: FfiConverterRustBuffer<Openid4vpChoice> {
+    override fun read(buf: ByteBuffer): Openid4vpChoice {
+        return Openid4vpChoice(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpChoice) = (
+            FfiConverterString.allocationSize(value.`queryId`) +
+            FfiConverterString.allocationSize(value.`credentialId`)
+    )
+
+    override fun write(value: Openid4vpChoice, buf: ByteBuffer) {
+            FfiConverterString.write(value.`queryId`, buf)
+            FfiConverterString.write(value.`credentialId`, buf)
+    }
+}
+
+
+
+/**
+ * What a verifier asks for, matched against the wallet: for the consent screen.
+ */
+data class Openid4vpMatch (
+    /**
+     * The verifier's `client_id` (with its prefix).
+     */
+    var `clientId`: kotlin.String
+    , 
+    /**
+     * Whether the verifier was authenticated (signed request checked against trust).
+     */
+    var `verifierAuthenticated`: kotlin.Boolean
+    , 
+    /**
+     * A name that authentication checked, if any.
+     */
+    var `verifierName`: kotlin.String?
+    , 
+    /**
+     * Where the response goes.
+     */
+    var `responseUri`: kotlin.String?
+    , 
+    /**
+     * Per credential query.
+     */
+    var `queries`: List<Openid4vpQuery>
+    , 
+    /**
+     * What cannot be satisfied, for people (empty when the request can be met).
+     */
+    var `missing`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpMatch: FfiConverterRustBuffer<Openid4vpMatch> {
+    override fun read(buf: ByteBuffer): Openid4vpMatch {
+        return Openid4vpMatch(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeOpenid4vpQuery.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpMatch) = (
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterBoolean.allocationSize(value.`verifierAuthenticated`) +
+            FfiConverterOptionalString.allocationSize(value.`verifierName`) +
+            FfiConverterOptionalString.allocationSize(value.`responseUri`) +
+            FfiConverterSequenceTypeOpenid4vpQuery.allocationSize(value.`queries`) +
+            FfiConverterSequenceString.allocationSize(value.`missing`)
+    )
+
+    override fun write(value: Openid4vpMatch, buf: ByteBuffer) {
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterBoolean.write(value.`verifierAuthenticated`, buf)
+            FfiConverterOptionalString.write(value.`verifierName`, buf)
+            FfiConverterOptionalString.write(value.`responseUri`, buf)
+            FfiConverterSequenceTypeOpenid4vpQuery.write(value.`queries`, buf)
+            FfiConverterSequenceString.write(value.`missing`, buf)
+    }
+}
+
+
+
+/**
+ * One credential query of the request and the stored credentials that answer it.
+ */
+data class Openid4vpQuery (
+    /**
+     * The query id (answer with it in [`Openid4vpChoice`]).
+     */
+    var `queryId`: kotlin.String
+    , 
+    /**
+     * Whether the request needs it answered.
+     */
+    var `required`: kotlin.Boolean
+    , 
+    /**
+     * Matching stored credentials (empty: cannot be answered).
+     */
+    var `candidates`: List<Openid4vpCandidate>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpQuery: FfiConverterRustBuffer<Openid4vpQuery> {
+    override fun read(buf: ByteBuffer): Openid4vpQuery {
+        return Openid4vpQuery(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeOpenid4vpCandidate.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpQuery) = (
+            FfiConverterString.allocationSize(value.`queryId`) +
+            FfiConverterBoolean.allocationSize(value.`required`) +
+            FfiConverterSequenceTypeOpenid4vpCandidate.allocationSize(value.`candidates`)
+    )
+
+    override fun write(value: Openid4vpQuery, buf: ByteBuffer) {
+            FfiConverterString.write(value.`queryId`, buf)
+            FfiConverterBoolean.write(value.`required`, buf)
+            FfiConverterSequenceTypeOpenid4vpCandidate.write(value.`candidates`, buf)
+    }
+}
+
+
+
+/**
+ * The response to send: POST `form` (`application/x-www-form-urlencoded`) to
+ * `response_uri`.
+ */
+data class Openid4vpResponse (
+    /**
+     * Where to POST it.
+     */
+    var `responseUri`: kotlin.String?
+    , 
+    /**
+     * The form fields (`vp_token`, `state`).
+     */
+    var `form`: List<FormField>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpResponse: FfiConverterRustBuffer<Openid4vpResponse> {
+    override fun read(buf: ByteBuffer): Openid4vpResponse {
+        return Openid4vpResponse(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeFormField.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpResponse) = (
+            FfiConverterOptionalString.allocationSize(value.`responseUri`) +
+            FfiConverterSequenceTypeFormField.allocationSize(value.`form`)
+    )
+
+    override fun write(value: Openid4vpResponse, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`responseUri`, buf)
+            FfiConverterSequenceTypeFormField.write(value.`form`, buf)
     }
 }
 
@@ -6413,6 +7175,34 @@ public object FfiConverterSequenceTypeCredentialSummary: FfiConverterRustBuffer<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeFormField: FfiConverterRustBuffer<List<FormField>> {
+    override fun read(buf: ByteBuffer): List<FormField> {
+        val len = buf.getInt()
+        return List<FormField>(len) {
+            FfiConverterTypeFormField.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FormField>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFormField.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FormField>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFormField.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<HttpHeader>> {
     override fun read(buf: ByteBuffer): List<HttpHeader> {
         val len = buf.getInt()
@@ -6431,6 +7221,90 @@ public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<Ht
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeHttpHeader.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenid4vpCandidate: FfiConverterRustBuffer<List<Openid4vpCandidate>> {
+    override fun read(buf: ByteBuffer): List<Openid4vpCandidate> {
+        val len = buf.getInt()
+        return List<Openid4vpCandidate>(len) {
+            FfiConverterTypeOpenid4vpCandidate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Openid4vpCandidate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenid4vpCandidate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Openid4vpCandidate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenid4vpCandidate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenid4vpChoice: FfiConverterRustBuffer<List<Openid4vpChoice>> {
+    override fun read(buf: ByteBuffer): List<Openid4vpChoice> {
+        val len = buf.getInt()
+        return List<Openid4vpChoice>(len) {
+            FfiConverterTypeOpenid4vpChoice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Openid4vpChoice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenid4vpChoice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Openid4vpChoice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenid4vpChoice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenid4vpQuery: FfiConverterRustBuffer<List<Openid4vpQuery>> {
+    override fun read(buf: ByteBuffer): List<Openid4vpQuery> {
+        val len = buf.getInt()
+        return List<Openid4vpQuery>(len) {
+            FfiConverterTypeOpenid4vpQuery.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Openid4vpQuery>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenid4vpQuery.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Openid4vpQuery>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenid4vpQuery.write(it, buf)
         }
     }
 }
@@ -6515,6 +7389,34 @@ public object FfiConverterSequenceTypeRequestedElement: FfiConverterRustBuffer<L
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRequestedElement.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVerificationReport: FfiConverterRustBuffer<List<VerificationReport>> {
+    override fun read(buf: ByteBuffer): List<VerificationReport> {
+        val len = buf.getInt()
+        return List<VerificationReport>(len) {
+            FfiConverterTypeVerificationReport.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VerificationReport>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVerificationReport.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VerificationReport>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVerificationReport.write(it, buf)
         }
     }
 }
