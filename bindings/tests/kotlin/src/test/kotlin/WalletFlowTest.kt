@@ -42,6 +42,8 @@ import uniffi.govcred_ffi.GovcredException
 import uniffi.govcred_ffi.HttpHeader
 import uniffi.govcred_ffi.HttpRequest
 import uniffi.govcred_ffi.HttpResponse
+import uniffi.govcred_ffi.Openid4vpChoice
+import uniffi.govcred_ffi.Openid4vpSession
 import uniffi.govcred_ffi.PlatformHttp
 import uniffi.govcred_ffi.PlatformKeyProtector
 import uniffi.govcred_ffi.PlatformKeyStore
@@ -285,6 +287,29 @@ class WalletFlowTest {
         assertTrue(e.detail.contains("StrongBox unavailable"), e.detail)
         assertTrue(keys.keys.isEmpty())
         assertTrue(wallet.list().isEmpty())
+    }
+
+    @Test
+    fun answersAnOpenid4vpRequest() = runBlocking {
+        val wallet = Wallet.open(dbPath("vp"), KtKeyProtector(), KtKeyStore(), KtHttp())
+        val received = wallet.receiveOffer(offer("ExamplePid"))
+        val id = received.id!!
+        val cb = "https://rp.example.gov.uk/cb"
+        val query = """{"credentials":[{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["urn:example:govcred:pid:1"]},"claims":[{"path":["birthdate"]}]}]}"""
+        val session = Openid4vpSession("redirect_uri:$cb", cb, query)
+        val request = session.requestJson()
+
+        val match = wallet.openid4vpMatch(request)
+        assertEquals(cb, match.responseUri)
+        val candidate = match.queries.single().candidates.single()
+        assertEquals(id, candidate.credentialId)
+        assertEquals(listOf("birthdate"), candidate.disclose)
+
+        val response = wallet.openid4vpRespond(request, listOf(Openid4vpChoice("pid", id)))
+        val report = session.check(verifierFor(received.report), response.form).single()
+        assertTrue(report.valid, report.toString())
+        assertTrue(report.claimsJson.contains("\"birthdate\":\"1970-01-01\""), report.claimsJson)
+        assertFalse(report.claimsJson.contains("given_name"), report.claimsJson)
     }
 
     @Test
