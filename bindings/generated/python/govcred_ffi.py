@@ -26,6 +26,7 @@ import threading
 import itertools
 import traceback
 import typing
+import asyncio
 import platform
 
 
@@ -524,13 +525,93 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
-    if lib.uniffi_govcred_ffi_checksum_func_generate_p256_jwk() != 33866:
+    if lib.uniffi_govcred_ffi_checksum_func_generate_p256_jwk() != 61050:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_govcred_ffi_checksum_method_verifier_verify() != 24943:
+    if lib.uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc() != 39011:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_govcred_ffi_checksum_method_verifier_verify_at() != 60604:
+    if lib.uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc() != 37110:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_govcred_ffi_checksum_constructor_verifier_new() != 7824:
+    if lib.uniffi_govcred_ffi_checksum_method_issuer_public_jwk() != 46448:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_issuer_new() != 53292:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check() != 61003:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce() != 56475:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json() != 51835:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new() != 18860:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformhttp_send() != 632:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap() != 54149:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap() != 23846:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key() != 4601:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key() != 48126:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeystore_public_key() != 45832:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeystore_sign() != 31289:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key() != 17274:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri() != 21518:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive() != 19934:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() != 2697:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent() != 23298:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate() != 4920:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximityreader_receive() != 52858:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximityreader_request() != 31377:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_proximityreader_terminate() != 64887:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr() != 60935:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_verifier_verify() != 29014:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_verifier_verify_at() != 8911:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_verifier_verify_bytes() != 45752:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_verifier_verify_presentation() != 58862:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust() != 27163:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle() != 44768:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_verifier_new() != 35300:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_add() != 58720:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_delete() != 35900:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_get() != 16416:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_list() != 21352:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match() != 52437:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond() != 41987:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt() != 269:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer() != 55307:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity() != 9615:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() != 13946:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_constructor_wallet_open() != 43112:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
@@ -564,19 +645,291 @@ _UniffiLib.ffi_govcred_ffi_uniffi_contract_version.restype = ctypes.c_uint32
 _UniffiLib.uniffi_govcred_ffi_checksum_func_generate_p256_jwk.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_func_generate_p256_jwk.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_public_jwk.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_issuer_public_jwk.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_issuer_new.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_issuer_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformhttp_send.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformhttp_send.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_public_key.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_public_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_sign.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_sign.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximityreader_receive.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximityreader_receive.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximityreader_request.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximityreader_request.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximityreader_terminate.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_proximityreader_terminate.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify_at.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify_at.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify_bytes.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify_presentation.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_verifier_verify_presentation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_constructor_verifier_new.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_constructor_verifier_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_add.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_add.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_delete.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_delete.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_get.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_get.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_list.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_list.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_wipe.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_wipe.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_wallet_open.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_constructor_wallet_open.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_fn_func_generate_p256_jwk.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_func_generate_p256_jwk.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_issuer_public_jwk.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_issuer_public_jwk.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_issuer_new.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_issuer_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformhttp_send.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformhttp_send.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_create_key.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_create_key.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_public_key.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_public_key.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_sign.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_sign.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_delete_key.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_delete_key.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_receive.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_receive.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_terminate.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_terminate.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_receive.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_receive.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_request.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_request.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_terminate.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_terminate.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr.restype = ctypes.c_uint64
 _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -590,12 +943,178 @@ _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_at.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_at.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_bytes.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_bytes.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_presentation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_presentation.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle.restype = ctypes.c_uint64
 _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_new.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_add.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_add.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_delete.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_delete.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_get.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_get.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_list.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_list.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_receive_offer.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_receive_offer.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_start_proximity.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_start_proximity.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_wipe.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_wipe.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_wallet_open.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_constructor_wallet_open.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_clone_issuer.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_issuer.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_issuer.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_issuer.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_platformhttp.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_platformhttp.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_platformhttp.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_platformhttp.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeyprotector.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeyprotector.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_platformkeyprotector.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_platformkeyprotector.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeystore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeystore.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_platformkeystore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_platformkeystore.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_proximitypresentation.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_proximitypresentation.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_proximitypresentation.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_proximitypresentation.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_proximityreader.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_proximityreader.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_proximityreader.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_proximityreader.restype = None
 _UniffiLib.uniffi_govcred_ffi_fn_clone_verifier.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -606,11 +1125,384 @@ _UniffiLib.uniffi_govcred_ffi_fn_free_verifier.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_govcred_ffi_fn_free_verifier.restype = None
+_UniffiLib.uniffi_govcred_ffi_fn_clone_wallet.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_clone_wallet.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_free_wallet.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_free_wallet.restype = None
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_HTTP_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_HTTP = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_HTTP = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceGovcredFfiPlatformHttp(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_HTTP),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_HTTP),
+        ("send", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_HTTP_METHOD0),
+    ]
+_UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceGovcredFfiPlatformHttp),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp.restype = None
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD1 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD2 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyProtector(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR),
+        ("wrap", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD0),
+        ("unwrap", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD1),
+        ("destroy_key", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD2),
+    ]
+_UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyProtector),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector.restype = None
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD1 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD2 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD3 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_STORE = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_KEY_STORE = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyStore(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_KEY_STORE),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_STORE),
+        ("create_key", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD0),
+        ("public_key", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD1),
+        ("sign", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD2),
+        ("delete_key", _UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD3),
+    ]
+_UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyStore),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore.restype = None
+_UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_int8,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u8.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u8.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u8.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u8.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u8.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u8.restype = ctypes.c_uint8
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u8.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u8.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i8.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i8.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i8.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i8.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i8.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i8.restype = ctypes.c_int8
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i8.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i8.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u16.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u16.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u16.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u16.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u16.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u16.restype = ctypes.c_uint16
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u16.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u16.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i16.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i16.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i16.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i16.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i16.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i16.restype = ctypes.c_int16
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i16.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i16.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u32.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u32.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u32.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u32.restype = ctypes.c_uint32
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u32.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i32.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i32.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i32.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i32.restype = ctypes.c_int32
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i32.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u64.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_u64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u64.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_u64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u64.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_u64.restype = ctypes.c_uint64
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u64.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_u64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i64.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_i64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i64.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_i64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i64.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_i64.restype = ctypes.c_int64
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i64.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_i64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_f32.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_f32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_f32.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_f32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_f32.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_f32.restype = ctypes.c_float
+_UniffiLib.ffi_govcred_ffi_rust_future_free_f32.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_f32.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_f64.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_f64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_f64.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_f64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_f64.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_f64.restype = ctypes.c_double
+_UniffiLib.ffi_govcred_ffi_rust_future_free_f64.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_f64.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_rust_buffer.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_rust_buffer.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_rust_buffer.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_rust_buffer.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_rust_buffer.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_rust_buffer.restype = _UniffiRustBuffer
+_UniffiLib.ffi_govcred_ffi_rust_future_free_rust_buffer.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_rust_buffer.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_void.argtypes = (
+    ctypes.c_uint64,
+    _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK,
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_poll_void.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_void.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_cancel_void.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_void.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_complete_void.restype = None
+_UniffiLib.ffi_govcred_ffi_rust_future_free_void.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.ffi_govcred_ffi_rust_future_free_void.restype = None
 
 _uniffi_check_contract_api_version(_UniffiLib)
 # _uniffi_check_api_checksums(_UniffiLib)
 
+# RustFuturePoll values
+_UNIFFI_RUST_FUTURE_POLL_READY = 0
+_UNIFFI_RUST_FUTURE_POLL_WAKE = 1
 
+# Stores futures for _uniffi_continuation_callback
+_UniffiContinuationHandleMap = _UniffiHandleMap()
+
+_UNIFFI_GLOBAL_EVENT_LOOP = None
+
+"""
+Set the event loop to use for async functions
+
+This is needed if some async functions run outside of the eventloop, for example:
+    - A non-eventloop thread is spawned, maybe from `EventLoop.run_in_executor` or maybe from the
+      Rust code spawning its own thread.
+    - The Rust code calls an async callback method from a sync callback function, using something
+      like `pollster` to block on the async call.
+
+In this case, we need an event loop to run the Python async function, but there's no eventloop set
+for the thread.  Use `uniffi_set_event_loop` to force an eventloop to be used in this case.
+"""
+def uniffi_set_event_loop(eventloop: asyncio.BaseEventLoop):
+    global _UNIFFI_GLOBAL_EVENT_LOOP
+    _UNIFFI_GLOBAL_EVENT_LOOP = eventloop
+
+def _uniffi_get_event_loop():
+    if _UNIFFI_GLOBAL_EVENT_LOOP is not None:
+        return _UNIFFI_GLOBAL_EVENT_LOOP
+    else:
+        return asyncio.get_running_loop()
+
+# Continuation callback for async functions
+# lift the return value or error and resolve the future, causing the async function to resume.
+@_UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK
+def _uniffi_continuation_callback(future_ptr, poll_code):
+    (eventloop, future) = _UniffiContinuationHandleMap.remove(future_ptr)
+    eventloop.call_soon_threadsafe(_uniffi_set_future_result, future, poll_code)
+
+def _uniffi_set_future_result(future, poll_code):
+    if not future.cancelled():
+        future.set_result(poll_code)
+
+async def _uniffi_rust_call_async(rust_future, ffi_poll, ffi_complete, ffi_free, lift_func, error_ffi_converter):
+    try:
+        eventloop = _uniffi_get_event_loop()
+
+        # Loop and poll until we see a _UNIFFI_RUST_FUTURE_POLL_READY value
+        while True:
+            future = eventloop.create_future()
+            ffi_poll(
+                rust_future,
+                _uniffi_continuation_callback,
+                _UniffiContinuationHandleMap.insert((eventloop, future)),
+            )
+            poll_code = await future
+            if poll_code == _UNIFFI_RUST_FUTURE_POLL_READY:
+                break
+
+        return lift_func(
+            _uniffi_rust_call_with_error(error_ffi_converter, ffi_complete, rust_future)
+        )
+    finally:
+        ffi_free(rust_future)
 
 # Public interface members begin here.
 
@@ -691,6 +1583,873 @@ class _UniffiFfiConverterTypeCheck(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.name, buf)
         _UniffiFfiConverterString.write(value.outcome, buf)
         _UniffiFfiConverterString.write(value.detail, buf)
+
+class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u64"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**64
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u64(value)
+
+@dataclass
+class CredentialStatus:
+    """
+    A credential's entry in a status list, as checked.
+"""
+    def __init__(self, *, state:str, list_uri:str, index:int):
+        self.state = state
+        self.list_uri = list_uri
+        self.index = index
+        
+        
+
+    
+    def __str__(self):
+        return "CredentialStatus(state={}, list_uri={}, index={})".format(self.state, self.list_uri, self.index)
+    def __eq__(self, other):
+        if self.state != other.state:
+            return False
+        if self.list_uri != other.list_uri:
+            return False
+        if self.index != other.index:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeCredentialStatus(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return CredentialStatus(
+            state=_UniffiFfiConverterString.read(buf),
+            list_uri=_UniffiFfiConverterString.read(buf),
+            index=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.state)
+        _UniffiFfiConverterString.check_lower(value.list_uri)
+        _UniffiFfiConverterUInt64.check_lower(value.index)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.state, buf)
+        _UniffiFfiConverterString.write(value.list_uri, buf)
+        _UniffiFfiConverterUInt64.write(value.index, buf)
+
+class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterString.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterString.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterString.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterString.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterString.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterString.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+
+
+
+
+class CredentialState(enum.Enum):
+    """
+    Where a stored credential stands, as the card list shows it.
+"""
+    
+    VALID = 0
+    """
+    Usable.
+"""
+    
+    UPDATE_EXPECTED = 1
+    """
+    Usable, but the issuer expects an update: offer a refresh.
+"""
+    
+    NOT_YET_VALID = 2
+    """
+    Before its validity window.
+"""
+    
+    EXPIRED = 3
+    """
+    Past its validity window.
+"""
+    
+    SUSPENDED = 4
+    """
+    The issuer suspended it.
+"""
+    
+    STATUS_NOT_VALID = 5
+    """
+    The status list gives a non-valid application-specific value.
+"""
+    
+    REVOKED = 6
+    """
+    The issuer revoked it.
+"""
+    
+
+
+class _UniffiFfiConverterTypeCredentialState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return CredentialState.VALID
+        if variant == 2:
+            return CredentialState.UPDATE_EXPECTED
+        if variant == 3:
+            return CredentialState.NOT_YET_VALID
+        if variant == 4:
+            return CredentialState.EXPIRED
+        if variant == 5:
+            return CredentialState.SUSPENDED
+        if variant == 6:
+            return CredentialState.STATUS_NOT_VALID
+        if variant == 7:
+            return CredentialState.REVOKED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == CredentialState.VALID:
+            return
+        if value == CredentialState.UPDATE_EXPECTED:
+            return
+        if value == CredentialState.NOT_YET_VALID:
+            return
+        if value == CredentialState.EXPIRED:
+            return
+        if value == CredentialState.SUSPENDED:
+            return
+        if value == CredentialState.STATUS_NOT_VALID:
+            return
+        if value == CredentialState.REVOKED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == CredentialState.VALID:
+            buf.write_i32(1)
+        if value == CredentialState.UPDATE_EXPECTED:
+            buf.write_i32(2)
+        if value == CredentialState.NOT_YET_VALID:
+            buf.write_i32(3)
+        if value == CredentialState.EXPIRED:
+            buf.write_i32(4)
+        if value == CredentialState.SUSPENDED:
+            buf.write_i32(5)
+        if value == CredentialState.STATUS_NOT_VALID:
+            buf.write_i32(6)
+        if value == CredentialState.REVOKED:
+            buf.write_i32(7)
+
+
+
+class _UniffiFfiConverterBoolean:
+    @classmethod
+    def check_lower(cls, value):
+        return not not value
+
+    @classmethod
+    def lower(cls, value):
+        return 1 if value else 0
+
+    @staticmethod
+    def lift(value):
+        return value != 0
+
+    @classmethod
+    def read(cls, buf):
+        return cls.lift(buf.read_u8())
+
+    @classmethod
+    def write(cls, value, buf):
+        buf.write_u8(value)
+
+@dataclass
+class CredentialSummary:
+    """
+    A stored credential as the card list shows it (no claims: see [`Wallet::get`]).
+"""
+    def __init__(self, *, id:str, format:str, issuer:str, types:typing.List[str], valid_from:typing.Optional[str], valid_until:typing.Optional[str], state:CredentialState, show_as_invalid:bool, offer_refresh:bool, update_pending:bool, title:str, holder_name:typing.Optional[str], received_at:str):
+        self.id = id
+        self.format = format
+        self.issuer = issuer
+        self.types = types
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        self.state = state
+        self.show_as_invalid = show_as_invalid
+        self.offer_refresh = offer_refresh
+        self.update_pending = update_pending
+        self.title = title
+        self.holder_name = holder_name
+        self.received_at = received_at
+        
+        
+
+    
+    def __str__(self):
+        return "CredentialSummary(id={}, format={}, issuer={}, types={}, valid_from={}, valid_until={}, state={}, show_as_invalid={}, offer_refresh={}, update_pending={}, title={}, holder_name={}, received_at={})".format(self.id, self.format, self.issuer, self.types, self.valid_from, self.valid_until, self.state, self.show_as_invalid, self.offer_refresh, self.update_pending, self.title, self.holder_name, self.received_at)
+    def __eq__(self, other):
+        if self.id != other.id:
+            return False
+        if self.format != other.format:
+            return False
+        if self.issuer != other.issuer:
+            return False
+        if self.types != other.types:
+            return False
+        if self.valid_from != other.valid_from:
+            return False
+        if self.valid_until != other.valid_until:
+            return False
+        if self.state != other.state:
+            return False
+        if self.show_as_invalid != other.show_as_invalid:
+            return False
+        if self.offer_refresh != other.offer_refresh:
+            return False
+        if self.update_pending != other.update_pending:
+            return False
+        if self.title != other.title:
+            return False
+        if self.holder_name != other.holder_name:
+            return False
+        if self.received_at != other.received_at:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeCredentialSummary(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return CredentialSummary(
+            id=_UniffiFfiConverterString.read(buf),
+            format=_UniffiFfiConverterString.read(buf),
+            issuer=_UniffiFfiConverterString.read(buf),
+            types=_UniffiFfiConverterSequenceString.read(buf),
+            valid_from=_UniffiFfiConverterOptionalString.read(buf),
+            valid_until=_UniffiFfiConverterOptionalString.read(buf),
+            state=_UniffiFfiConverterTypeCredentialState.read(buf),
+            show_as_invalid=_UniffiFfiConverterBoolean.read(buf),
+            offer_refresh=_UniffiFfiConverterBoolean.read(buf),
+            update_pending=_UniffiFfiConverterBoolean.read(buf),
+            title=_UniffiFfiConverterString.read(buf),
+            holder_name=_UniffiFfiConverterOptionalString.read(buf),
+            received_at=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.id)
+        _UniffiFfiConverterString.check_lower(value.format)
+        _UniffiFfiConverterString.check_lower(value.issuer)
+        _UniffiFfiConverterSequenceString.check_lower(value.types)
+        _UniffiFfiConverterOptionalString.check_lower(value.valid_from)
+        _UniffiFfiConverterOptionalString.check_lower(value.valid_until)
+        _UniffiFfiConverterTypeCredentialState.check_lower(value.state)
+        _UniffiFfiConverterBoolean.check_lower(value.show_as_invalid)
+        _UniffiFfiConverterBoolean.check_lower(value.offer_refresh)
+        _UniffiFfiConverterBoolean.check_lower(value.update_pending)
+        _UniffiFfiConverterString.check_lower(value.title)
+        _UniffiFfiConverterOptionalString.check_lower(value.holder_name)
+        _UniffiFfiConverterString.check_lower(value.received_at)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.id, buf)
+        _UniffiFfiConverterString.write(value.format, buf)
+        _UniffiFfiConverterString.write(value.issuer, buf)
+        _UniffiFfiConverterSequenceString.write(value.types, buf)
+        _UniffiFfiConverterOptionalString.write(value.valid_from, buf)
+        _UniffiFfiConverterOptionalString.write(value.valid_until, buf)
+        _UniffiFfiConverterTypeCredentialState.write(value.state, buf)
+        _UniffiFfiConverterBoolean.write(value.show_as_invalid, buf)
+        _UniffiFfiConverterBoolean.write(value.offer_refresh, buf)
+        _UniffiFfiConverterBoolean.write(value.update_pending, buf)
+        _UniffiFfiConverterString.write(value.title, buf)
+        _UniffiFfiConverterOptionalString.write(value.holder_name, buf)
+        _UniffiFfiConverterString.write(value.received_at, buf)
+
+@dataclass
+class FormField:
+    """
+    A field of a `direct_post` form (URL-decoded).
+"""
+    def __init__(self, *, name:str, value:str):
+        self.name = name
+        self.value = value
+        
+        
+
+    
+    def __str__(self):
+        return "FormField(name={}, value={})".format(self.name, self.value)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.value != other.value:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeFormField(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return FormField(
+            name=_UniffiFfiConverterString.read(buf),
+            value=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.value)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.value, buf)
+
+@dataclass
+class HttpHeader:
+    """
+    A header of an HTTP request or response.
+"""
+    def __init__(self, *, name:str, value:str):
+        self.name = name
+        self.value = value
+        
+        
+
+    
+    def __str__(self):
+        return "HttpHeader(name={}, value={})".format(self.name, self.value)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.value != other.value:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHttpHeader(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return HttpHeader(
+            name=_UniffiFfiConverterString.read(buf),
+            value=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.value)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.value, buf)
+
+class _UniffiFfiConverterSequenceTypeHttpHeader(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeHttpHeader.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeHttpHeader.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeHttpHeader.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative byte string length")
+        return buf.read(size)
+
+    @staticmethod
+    def check_lower(value):
+        try:
+            memoryview(value)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(len(value))
+        buf.write(value)
+
+@dataclass
+class HttpRequest:
+    """
+    An HTTP request the core asks the app to send.
+"""
+    def __init__(self, *, method:str, url:str, headers:typing.List[HttpHeader], body:bytes, max_response_bytes:int):
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.max_response_bytes = max_response_bytes
+        
+        
+
+    
+    def __str__(self):
+        return "HttpRequest(method={}, url={}, headers={}, body={}, max_response_bytes={})".format(self.method, self.url, self.headers, self.body, self.max_response_bytes)
+    def __eq__(self, other):
+        if self.method != other.method:
+            return False
+        if self.url != other.url:
+            return False
+        if self.headers != other.headers:
+            return False
+        if self.body != other.body:
+            return False
+        if self.max_response_bytes != other.max_response_bytes:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHttpRequest(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return HttpRequest(
+            method=_UniffiFfiConverterString.read(buf),
+            url=_UniffiFfiConverterString.read(buf),
+            headers=_UniffiFfiConverterSequenceTypeHttpHeader.read(buf),
+            body=_UniffiFfiConverterBytes.read(buf),
+            max_response_bytes=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.method)
+        _UniffiFfiConverterString.check_lower(value.url)
+        _UniffiFfiConverterSequenceTypeHttpHeader.check_lower(value.headers)
+        _UniffiFfiConverterBytes.check_lower(value.body)
+        _UniffiFfiConverterUInt64.check_lower(value.max_response_bytes)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.method, buf)
+        _UniffiFfiConverterString.write(value.url, buf)
+        _UniffiFfiConverterSequenceTypeHttpHeader.write(value.headers, buf)
+        _UniffiFfiConverterBytes.write(value.body, buf)
+        _UniffiFfiConverterUInt64.write(value.max_response_bytes, buf)
+
+class _UniffiFfiConverterUInt16(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u16"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**16
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u16()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u16(value)
+
+@dataclass
+class HttpResponse:
+    """
+    The answer to an [`HttpRequest`].
+"""
+    def __init__(self, *, status:int, headers:typing.List[HttpHeader], body:bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        
+        
+
+    
+    def __str__(self):
+        return "HttpResponse(status={}, headers={}, body={})".format(self.status, self.headers, self.body)
+    def __eq__(self, other):
+        if self.status != other.status:
+            return False
+        if self.headers != other.headers:
+            return False
+        if self.body != other.body:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHttpResponse(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return HttpResponse(
+            status=_UniffiFfiConverterUInt16.read(buf),
+            headers=_UniffiFfiConverterSequenceTypeHttpHeader.read(buf),
+            body=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt16.check_lower(value.status)
+        _UniffiFfiConverterSequenceTypeHttpHeader.check_lower(value.headers)
+        _UniffiFfiConverterBytes.check_lower(value.body)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt16.write(value.status, buf)
+        _UniffiFfiConverterSequenceTypeHttpHeader.write(value.headers, buf)
+        _UniffiFfiConverterBytes.write(value.body, buf)
+
+@dataclass
+class Openid4vpCandidate:
+    """
+    A stored credential that can answer a credential query, and what it would disclose.
+"""
+    def __init__(self, *, credential_id:str, disclose:typing.List[str]):
+        self.credential_id = credential_id
+        self.disclose = disclose
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpCandidate(credential_id={}, disclose={})".format(self.credential_id, self.disclose)
+    def __eq__(self, other):
+        if self.credential_id != other.credential_id:
+            return False
+        if self.disclose != other.disclose:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpCandidate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpCandidate(
+            credential_id=_UniffiFfiConverterString.read(buf),
+            disclose=_UniffiFfiConverterSequenceString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.credential_id)
+        _UniffiFfiConverterSequenceString.check_lower(value.disclose)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.credential_id, buf)
+        _UniffiFfiConverterSequenceString.write(value.disclose, buf)
+
+@dataclass
+class Openid4vpChoice:
+    """
+    The holder's choice of credential for one query.
+"""
+    def __init__(self, *, query_id:str, credential_id:str):
+        self.query_id = query_id
+        self.credential_id = credential_id
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpChoice(query_id={}, credential_id={})".format(self.query_id, self.credential_id)
+    def __eq__(self, other):
+        if self.query_id != other.query_id:
+            return False
+        if self.credential_id != other.credential_id:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpChoice(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpChoice(
+            query_id=_UniffiFfiConverterString.read(buf),
+            credential_id=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.query_id)
+        _UniffiFfiConverterString.check_lower(value.credential_id)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.query_id, buf)
+        _UniffiFfiConverterString.write(value.credential_id, buf)
+
+class _UniffiFfiConverterSequenceTypeOpenid4vpCandidate(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpCandidate.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpCandidate.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOpenid4vpCandidate.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Openid4vpQuery:
+    """
+    One credential query of the request and the stored credentials that answer it.
+"""
+    def __init__(self, *, query_id:str, required:bool, candidates:typing.List[Openid4vpCandidate]):
+        self.query_id = query_id
+        self.required = required
+        self.candidates = candidates
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpQuery(query_id={}, required={}, candidates={})".format(self.query_id, self.required, self.candidates)
+    def __eq__(self, other):
+        if self.query_id != other.query_id:
+            return False
+        if self.required != other.required:
+            return False
+        if self.candidates != other.candidates:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpQuery(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpQuery(
+            query_id=_UniffiFfiConverterString.read(buf),
+            required=_UniffiFfiConverterBoolean.read(buf),
+            candidates=_UniffiFfiConverterSequenceTypeOpenid4vpCandidate.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.query_id)
+        _UniffiFfiConverterBoolean.check_lower(value.required)
+        _UniffiFfiConverterSequenceTypeOpenid4vpCandidate.check_lower(value.candidates)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.query_id, buf)
+        _UniffiFfiConverterBoolean.write(value.required, buf)
+        _UniffiFfiConverterSequenceTypeOpenid4vpCandidate.write(value.candidates, buf)
+
+class _UniffiFfiConverterSequenceTypeOpenid4vpQuery(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpQuery.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpQuery.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOpenid4vpQuery.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Openid4vpMatch:
+    """
+    What a verifier asks for, matched against the wallet: for the consent screen.
+"""
+    def __init__(self, *, client_id:str, verifier_authenticated:bool, verifier_name:typing.Optional[str], response_uri:typing.Optional[str], queries:typing.List[Openid4vpQuery], missing:typing.List[str]):
+        self.client_id = client_id
+        self.verifier_authenticated = verifier_authenticated
+        self.verifier_name = verifier_name
+        self.response_uri = response_uri
+        self.queries = queries
+        self.missing = missing
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpMatch(client_id={}, verifier_authenticated={}, verifier_name={}, response_uri={}, queries={}, missing={})".format(self.client_id, self.verifier_authenticated, self.verifier_name, self.response_uri, self.queries, self.missing)
+    def __eq__(self, other):
+        if self.client_id != other.client_id:
+            return False
+        if self.verifier_authenticated != other.verifier_authenticated:
+            return False
+        if self.verifier_name != other.verifier_name:
+            return False
+        if self.response_uri != other.response_uri:
+            return False
+        if self.queries != other.queries:
+            return False
+        if self.missing != other.missing:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpMatch(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpMatch(
+            client_id=_UniffiFfiConverterString.read(buf),
+            verifier_authenticated=_UniffiFfiConverterBoolean.read(buf),
+            verifier_name=_UniffiFfiConverterOptionalString.read(buf),
+            response_uri=_UniffiFfiConverterOptionalString.read(buf),
+            queries=_UniffiFfiConverterSequenceTypeOpenid4vpQuery.read(buf),
+            missing=_UniffiFfiConverterSequenceString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.client_id)
+        _UniffiFfiConverterBoolean.check_lower(value.verifier_authenticated)
+        _UniffiFfiConverterOptionalString.check_lower(value.verifier_name)
+        _UniffiFfiConverterOptionalString.check_lower(value.response_uri)
+        _UniffiFfiConverterSequenceTypeOpenid4vpQuery.check_lower(value.queries)
+        _UniffiFfiConverterSequenceString.check_lower(value.missing)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.client_id, buf)
+        _UniffiFfiConverterBoolean.write(value.verifier_authenticated, buf)
+        _UniffiFfiConverterOptionalString.write(value.verifier_name, buf)
+        _UniffiFfiConverterOptionalString.write(value.response_uri, buf)
+        _UniffiFfiConverterSequenceTypeOpenid4vpQuery.write(value.queries, buf)
+        _UniffiFfiConverterSequenceString.write(value.missing, buf)
+
+class _UniffiFfiConverterSequenceTypeFormField(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeFormField.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeFormField.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeFormField.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Openid4vpResponse:
+    """
+    The response to send: POST `form` (`application/x-www-form-urlencoded`) to
+    `response_uri`.
+"""
+    def __init__(self, *, response_uri:typing.Optional[str], form:typing.List[FormField]):
+        self.response_uri = response_uri
+        self.form = form
+        
+        
+
+    
+    def __str__(self):
+        return "Openid4vpResponse(response_uri={}, form={})".format(self.response_uri, self.form)
+    def __eq__(self, other):
+        if self.response_uri != other.response_uri:
+            return False
+        if self.form != other.form:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOpenid4vpResponse(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Openid4vpResponse(
+            response_uri=_UniffiFfiConverterOptionalString.read(buf),
+            form=_UniffiFfiConverterSequenceTypeFormField.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.response_uri)
+        _UniffiFfiConverterSequenceTypeFormField.check_lower(value.form)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.response_uri, buf)
+        _UniffiFfiConverterSequenceTypeFormField.write(value.form, buf)
 
 
 
@@ -842,6 +2601,121 @@ class ErrorCode(enum.Enum):
     `crypto_backend`
 """
     
+    CORRUPT = 28
+    """
+    `corrupt`
+"""
+    
+    WRONG_KEY = 29
+    """
+    `wrong_key`
+"""
+    
+    KEY_INVALIDATED = 30
+    """
+    `key_invalidated`
+"""
+    
+    KEY_NOT_FOUND = 31
+    """
+    `key_not_found`
+"""
+    
+    NOT_FOUND = 32
+    """
+    `not_found`
+"""
+    
+    STORAGE = 33
+    """
+    `storage`
+"""
+    
+    DEVICE_AUTH_UNAVAILABLE = 34
+    """
+    `device_auth_unavailable`
+"""
+    
+    TRUST_BUNDLE_EXPIRED = 35
+    """
+    `trust_bundle_expired`
+"""
+    
+    SESSION_DECRYPTION_FAILED = 36
+    """
+    `session_decryption_failed`
+"""
+    
+    SESSION_STATE = 37
+    """
+    `session_state`
+"""
+    
+    AUDIENCE_MISMATCH = 38
+    """
+    `audience_mismatch`
+"""
+    
+    NO_MATCHING_CREDENTIAL = 39
+    """
+    `no_matching_credential`
+"""
+    
+    INVALID_GRANT = 40
+    """
+    `invalid_grant`
+"""
+    
+    INVALID_TOKEN = 41
+    """
+    `invalid_token`
+"""
+    
+    INVALID_PROOF = 42
+    """
+    `invalid_proof`
+"""
+    
+    INVALID_NONCE = 43
+    """
+    `invalid_nonce`
+"""
+    
+    INVALID_REQUEST = 44
+    """
+    `invalid_request`
+"""
+    
+    UNSUPPORTED_GRANT_TYPE = 45
+    """
+    `unsupported_grant_type`
+"""
+    
+    UNKNOWN_CREDENTIAL_CONFIGURATION = 46
+    """
+    `unknown_credential_configuration`
+"""
+    
+    INVALID_NOTIFICATION_ID = 47
+    """
+    `invalid_notification_id`
+"""
+    
+    INVALID_NOTIFICATION_REQUEST = 48
+    """
+    `invalid_notification_request`
+"""
+    
+    INSECURE_URL = 49
+    """
+    `insecure_url`
+"""
+    
+    HTTP_FAILED = 50
+    """
+    `http_failed`
+"""
+    
 
 
 class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
@@ -904,6 +2778,52 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
             return ErrorCode.SIGNER_FAILED
         if variant == 28:
             return ErrorCode.CRYPTO_BACKEND
+        if variant == 29:
+            return ErrorCode.CORRUPT
+        if variant == 30:
+            return ErrorCode.WRONG_KEY
+        if variant == 31:
+            return ErrorCode.KEY_INVALIDATED
+        if variant == 32:
+            return ErrorCode.KEY_NOT_FOUND
+        if variant == 33:
+            return ErrorCode.NOT_FOUND
+        if variant == 34:
+            return ErrorCode.STORAGE
+        if variant == 35:
+            return ErrorCode.DEVICE_AUTH_UNAVAILABLE
+        if variant == 36:
+            return ErrorCode.TRUST_BUNDLE_EXPIRED
+        if variant == 37:
+            return ErrorCode.SESSION_DECRYPTION_FAILED
+        if variant == 38:
+            return ErrorCode.SESSION_STATE
+        if variant == 39:
+            return ErrorCode.AUDIENCE_MISMATCH
+        if variant == 40:
+            return ErrorCode.NO_MATCHING_CREDENTIAL
+        if variant == 41:
+            return ErrorCode.INVALID_GRANT
+        if variant == 42:
+            return ErrorCode.INVALID_TOKEN
+        if variant == 43:
+            return ErrorCode.INVALID_PROOF
+        if variant == 44:
+            return ErrorCode.INVALID_NONCE
+        if variant == 45:
+            return ErrorCode.INVALID_REQUEST
+        if variant == 46:
+            return ErrorCode.UNSUPPORTED_GRANT_TYPE
+        if variant == 47:
+            return ErrorCode.UNKNOWN_CREDENTIAL_CONFIGURATION
+        if variant == 48:
+            return ErrorCode.INVALID_NOTIFICATION_ID
+        if variant == 49:
+            return ErrorCode.INVALID_NOTIFICATION_REQUEST
+        if variant == 50:
+            return ErrorCode.INSECURE_URL
+        if variant == 51:
+            return ErrorCode.HTTP_FAILED
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -963,6 +2883,52 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
         if value == ErrorCode.SIGNER_FAILED:
             return
         if value == ErrorCode.CRYPTO_BACKEND:
+            return
+        if value == ErrorCode.CORRUPT:
+            return
+        if value == ErrorCode.WRONG_KEY:
+            return
+        if value == ErrorCode.KEY_INVALIDATED:
+            return
+        if value == ErrorCode.KEY_NOT_FOUND:
+            return
+        if value == ErrorCode.NOT_FOUND:
+            return
+        if value == ErrorCode.STORAGE:
+            return
+        if value == ErrorCode.DEVICE_AUTH_UNAVAILABLE:
+            return
+        if value == ErrorCode.TRUST_BUNDLE_EXPIRED:
+            return
+        if value == ErrorCode.SESSION_DECRYPTION_FAILED:
+            return
+        if value == ErrorCode.SESSION_STATE:
+            return
+        if value == ErrorCode.AUDIENCE_MISMATCH:
+            return
+        if value == ErrorCode.NO_MATCHING_CREDENTIAL:
+            return
+        if value == ErrorCode.INVALID_GRANT:
+            return
+        if value == ErrorCode.INVALID_TOKEN:
+            return
+        if value == ErrorCode.INVALID_PROOF:
+            return
+        if value == ErrorCode.INVALID_NONCE:
+            return
+        if value == ErrorCode.INVALID_REQUEST:
+            return
+        if value == ErrorCode.UNSUPPORTED_GRANT_TYPE:
+            return
+        if value == ErrorCode.UNKNOWN_CREDENTIAL_CONFIGURATION:
+            return
+        if value == ErrorCode.INVALID_NOTIFICATION_ID:
+            return
+        if value == ErrorCode.INVALID_NOTIFICATION_REQUEST:
+            return
+        if value == ErrorCode.INSECURE_URL:
+            return
+        if value == ErrorCode.HTTP_FAILED:
             return
         raise ValueError(value)
 
@@ -1024,6 +2990,52 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
             buf.write_i32(27)
         if value == ErrorCode.CRYPTO_BACKEND:
             buf.write_i32(28)
+        if value == ErrorCode.CORRUPT:
+            buf.write_i32(29)
+        if value == ErrorCode.WRONG_KEY:
+            buf.write_i32(30)
+        if value == ErrorCode.KEY_INVALIDATED:
+            buf.write_i32(31)
+        if value == ErrorCode.KEY_NOT_FOUND:
+            buf.write_i32(32)
+        if value == ErrorCode.NOT_FOUND:
+            buf.write_i32(33)
+        if value == ErrorCode.STORAGE:
+            buf.write_i32(34)
+        if value == ErrorCode.DEVICE_AUTH_UNAVAILABLE:
+            buf.write_i32(35)
+        if value == ErrorCode.TRUST_BUNDLE_EXPIRED:
+            buf.write_i32(36)
+        if value == ErrorCode.SESSION_DECRYPTION_FAILED:
+            buf.write_i32(37)
+        if value == ErrorCode.SESSION_STATE:
+            buf.write_i32(38)
+        if value == ErrorCode.AUDIENCE_MISMATCH:
+            buf.write_i32(39)
+        if value == ErrorCode.NO_MATCHING_CREDENTIAL:
+            buf.write_i32(40)
+        if value == ErrorCode.INVALID_GRANT:
+            buf.write_i32(41)
+        if value == ErrorCode.INVALID_TOKEN:
+            buf.write_i32(42)
+        if value == ErrorCode.INVALID_PROOF:
+            buf.write_i32(43)
+        if value == ErrorCode.INVALID_NONCE:
+            buf.write_i32(44)
+        if value == ErrorCode.INVALID_REQUEST:
+            buf.write_i32(45)
+        if value == ErrorCode.UNSUPPORTED_GRANT_TYPE:
+            buf.write_i32(46)
+        if value == ErrorCode.UNKNOWN_CREDENTIAL_CONFIGURATION:
+            buf.write_i32(47)
+        if value == ErrorCode.INVALID_NOTIFICATION_ID:
+            buf.write_i32(48)
+        if value == ErrorCode.INVALID_NOTIFICATION_REQUEST:
+            buf.write_i32(49)
+        if value == ErrorCode.INSECURE_URL:
+            buf.write_i32(50)
+        if value == ErrorCode.HTTP_FAILED:
+            buf.write_i32(51)
 
 
 
@@ -1066,64 +3078,63 @@ class _UniffiFfiConverterTypeProblem(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeErrorCode.write(value.code, buf)
         _UniffiFfiConverterString.write(value.message, buf)
 
-class _UniffiFfiConverterBoolean:
-    @classmethod
-    def check_lower(cls, value):
-        return not not value
+@dataclass
+class RequestedElement:
+    """
+    One requested data element.
+"""
+    def __init__(self, *, namespace:str, element:str, intent_to_retain:bool):
+        self.namespace = namespace
+        self.element = element
+        self.intent_to_retain = intent_to_retain
+        
+        
 
-    @classmethod
-    def lower(cls, value):
-        return 1 if value else 0
+    
+    def __str__(self):
+        return "RequestedElement(namespace={}, element={}, intent_to_retain={})".format(self.namespace, self.element, self.intent_to_retain)
+    def __eq__(self, other):
+        if self.namespace != other.namespace:
+            return False
+        if self.element != other.element:
+            return False
+        if self.intent_to_retain != other.intent_to_retain:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRequestedElement(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RequestedElement(
+            namespace=_UniffiFfiConverterString.read(buf),
+            element=_UniffiFfiConverterString.read(buf),
+            intent_to_retain=_UniffiFfiConverterBoolean.read(buf),
+        )
 
     @staticmethod
-    def lift(value):
-        return value != 0
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.namespace)
+        _UniffiFfiConverterString.check_lower(value.element)
+        _UniffiFfiConverterBoolean.check_lower(value.intent_to_retain)
 
-    @classmethod
-    def read(cls, buf):
-        return cls.lift(buf.read_u8())
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.namespace, buf)
+        _UniffiFfiConverterString.write(value.element, buf)
+        _UniffiFfiConverterBoolean.write(value.intent_to_retain, buf)
 
-    @classmethod
-    def write(cls, value, buf):
-        buf.write_u8(value)
-
-class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterString.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterString.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterString.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
-class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterSequenceTypeRequestedElement(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterString.check_lower(item)
+            _UniffiFfiConverterTypeRequestedElement.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterString.write(item, buf)
+            _UniffiFfiConverterTypeRequestedElement.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -1132,8 +3143,230 @@ class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterString.read(buf) for i in range(count)
+            _UniffiFfiConverterTypeRequestedElement.read(buf) for i in range(count)
         ]
+
+@dataclass
+class RequestedDocument:
+    """
+    One document a reader asks for.
+"""
+    def __init__(self, *, doctype:str, elements:typing.List[RequestedElement], reader_name:typing.Optional[str], reader_problem:typing.Optional[str]):
+        self.doctype = doctype
+        self.elements = elements
+        self.reader_name = reader_name
+        self.reader_problem = reader_problem
+        
+        
+
+    
+    def __str__(self):
+        return "RequestedDocument(doctype={}, elements={}, reader_name={}, reader_problem={})".format(self.doctype, self.elements, self.reader_name, self.reader_problem)
+    def __eq__(self, other):
+        if self.doctype != other.doctype:
+            return False
+        if self.elements != other.elements:
+            return False
+        if self.reader_name != other.reader_name:
+            return False
+        if self.reader_problem != other.reader_problem:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRequestedDocument(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RequestedDocument(
+            doctype=_UniffiFfiConverterString.read(buf),
+            elements=_UniffiFfiConverterSequenceTypeRequestedElement.read(buf),
+            reader_name=_UniffiFfiConverterOptionalString.read(buf),
+            reader_problem=_UniffiFfiConverterOptionalString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.doctype)
+        _UniffiFfiConverterSequenceTypeRequestedElement.check_lower(value.elements)
+        _UniffiFfiConverterOptionalString.check_lower(value.reader_name)
+        _UniffiFfiConverterOptionalString.check_lower(value.reader_problem)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.doctype, buf)
+        _UniffiFfiConverterSequenceTypeRequestedElement.write(value.elements, buf)
+        _UniffiFfiConverterOptionalString.write(value.reader_name, buf)
+        _UniffiFfiConverterOptionalString.write(value.reader_problem, buf)
+
+class _UniffiFfiConverterSequenceTypeRequestedDocument(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeRequestedDocument.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeRequestedDocument.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeRequestedDocument.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class ProximityRequest:
+    """
+    What a reader's message was: a request to show on the consent screen, or the end
+    of the session.
+"""
+    def __init__(self, *, terminated:bool, documents:typing.List[RequestedDocument]):
+        self.terminated = terminated
+        self.documents = documents
+        
+        
+
+    
+    def __str__(self):
+        return "ProximityRequest(terminated={}, documents={})".format(self.terminated, self.documents)
+    def __eq__(self, other):
+        if self.terminated != other.terminated:
+            return False
+        if self.documents != other.documents:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeProximityRequest(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ProximityRequest(
+            terminated=_UniffiFfiConverterBoolean.read(buf),
+            documents=_UniffiFfiConverterSequenceTypeRequestedDocument.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBoolean.check_lower(value.terminated)
+        _UniffiFfiConverterSequenceTypeRequestedDocument.check_lower(value.documents)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBoolean.write(value.terminated, buf)
+        _UniffiFfiConverterSequenceTypeRequestedDocument.write(value.documents, buf)
+
+class _UniffiFfiConverterOptionalTypeCredentialStatus(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeCredentialStatus.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeCredentialStatus.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeCredentialStatus.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
+
+    @staticmethod
+    def read(buf):
+        return buf.read_i64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i64(value)
+
+@dataclass
+class TrustBundleUsed:
+    """
+    The trust bundle a report was checked against.
+"""
+    def __init__(self, *, issued_at:str, expires_at:str, age_secs:int):
+        self.issued_at = issued_at
+        self.expires_at = expires_at
+        self.age_secs = age_secs
+        
+        
+
+    
+    def __str__(self):
+        return "TrustBundleUsed(issued_at={}, expires_at={}, age_secs={})".format(self.issued_at, self.expires_at, self.age_secs)
+    def __eq__(self, other):
+        if self.issued_at != other.issued_at:
+            return False
+        if self.expires_at != other.expires_at:
+            return False
+        if self.age_secs != other.age_secs:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeTrustBundleUsed(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return TrustBundleUsed(
+            issued_at=_UniffiFfiConverterString.read(buf),
+            expires_at=_UniffiFfiConverterString.read(buf),
+            age_secs=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.issued_at)
+        _UniffiFfiConverterString.check_lower(value.expires_at)
+        _UniffiFfiConverterInt64.check_lower(value.age_secs)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.issued_at, buf)
+        _UniffiFfiConverterString.write(value.expires_at, buf)
+        _UniffiFfiConverterInt64.write(value.age_secs, buf)
+
+class _UniffiFfiConverterOptionalTypeTrustBundleUsed(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeTrustBundleUsed.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeTrustBundleUsed.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeTrustBundleUsed.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 
 class _UniffiFfiConverterSequenceTypeCheck(_UniffiConverterRustBuffer):
     @classmethod
@@ -1186,7 +3419,7 @@ class VerificationReport:
     """
     The verification report.
 """
-    def __init__(self, *, valid:bool, outcome:str, format:str, issuer:typing.Optional[str], types:typing.List[str], claims_json:str, valid_from:typing.Optional[str], valid_until:typing.Optional[str], checked_at:str, checks:typing.List[Check], errors:typing.List[Problem]):
+    def __init__(self, *, valid:bool, outcome:str, format:str, issuer:typing.Optional[str], types:typing.List[str], claims_json:str, valid_from:typing.Optional[str], valid_until:typing.Optional[str], checked_at:str, status:typing.Optional[CredentialStatus], trust_bundle:typing.Optional[TrustBundleUsed], checks:typing.List[Check], errors:typing.List[Problem]):
         self.valid = valid
         self.outcome = outcome
         self.format = format
@@ -1196,6 +3429,8 @@ class VerificationReport:
         self.valid_from = valid_from
         self.valid_until = valid_until
         self.checked_at = checked_at
+        self.status = status
+        self.trust_bundle = trust_bundle
         self.checks = checks
         self.errors = errors
         
@@ -1203,7 +3438,7 @@ class VerificationReport:
 
     
     def __str__(self):
-        return "VerificationReport(valid={}, outcome={}, format={}, issuer={}, types={}, claims_json={}, valid_from={}, valid_until={}, checked_at={}, checks={}, errors={})".format(self.valid, self.outcome, self.format, self.issuer, self.types, self.claims_json, self.valid_from, self.valid_until, self.checked_at, self.checks, self.errors)
+        return "VerificationReport(valid={}, outcome={}, format={}, issuer={}, types={}, claims_json={}, valid_from={}, valid_until={}, checked_at={}, status={}, trust_bundle={}, checks={}, errors={})".format(self.valid, self.outcome, self.format, self.issuer, self.types, self.claims_json, self.valid_from, self.valid_until, self.checked_at, self.status, self.trust_bundle, self.checks, self.errors)
     def __eq__(self, other):
         if self.valid != other.valid:
             return False
@@ -1222,6 +3457,10 @@ class VerificationReport:
         if self.valid_until != other.valid_until:
             return False
         if self.checked_at != other.checked_at:
+            return False
+        if self.status != other.status:
+            return False
+        if self.trust_bundle != other.trust_bundle:
             return False
         if self.checks != other.checks:
             return False
@@ -1242,6 +3481,8 @@ class _UniffiFfiConverterTypeVerificationReport(_UniffiConverterRustBuffer):
             valid_from=_UniffiFfiConverterOptionalString.read(buf),
             valid_until=_UniffiFfiConverterOptionalString.read(buf),
             checked_at=_UniffiFfiConverterString.read(buf),
+            status=_UniffiFfiConverterOptionalTypeCredentialStatus.read(buf),
+            trust_bundle=_UniffiFfiConverterOptionalTypeTrustBundleUsed.read(buf),
             checks=_UniffiFfiConverterSequenceTypeCheck.read(buf),
             errors=_UniffiFfiConverterSequenceTypeProblem.read(buf),
         )
@@ -1257,6 +3498,8 @@ class _UniffiFfiConverterTypeVerificationReport(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.check_lower(value.valid_from)
         _UniffiFfiConverterOptionalString.check_lower(value.valid_until)
         _UniffiFfiConverterString.check_lower(value.checked_at)
+        _UniffiFfiConverterOptionalTypeCredentialStatus.check_lower(value.status)
+        _UniffiFfiConverterOptionalTypeTrustBundleUsed.check_lower(value.trust_bundle)
         _UniffiFfiConverterSequenceTypeCheck.check_lower(value.checks)
         _UniffiFfiConverterSequenceTypeProblem.check_lower(value.errors)
 
@@ -1271,8 +3514,118 @@ class _UniffiFfiConverterTypeVerificationReport(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.valid_from, buf)
         _UniffiFfiConverterOptionalString.write(value.valid_until, buf)
         _UniffiFfiConverterString.write(value.checked_at, buf)
+        _UniffiFfiConverterOptionalTypeCredentialStatus.write(value.status, buf)
+        _UniffiFfiConverterOptionalTypeTrustBundleUsed.write(value.trust_bundle, buf)
         _UniffiFfiConverterSequenceTypeCheck.write(value.checks, buf)
         _UniffiFfiConverterSequenceTypeProblem.write(value.errors, buf)
+
+@dataclass
+class ReceivedCredential:
+    """
+    The outcome of [`Wallet::receive_offer`].
+"""
+    def __init__(self, *, id:typing.Optional[str], format:str, issuer:str, configuration_id:str, report:VerificationReport, notified:bool):
+        self.id = id
+        self.format = format
+        self.issuer = issuer
+        self.configuration_id = configuration_id
+        self.report = report
+        self.notified = notified
+        
+        
+
+    
+    def __str__(self):
+        return "ReceivedCredential(id={}, format={}, issuer={}, configuration_id={}, report={}, notified={})".format(self.id, self.format, self.issuer, self.configuration_id, self.report, self.notified)
+    def __eq__(self, other):
+        if self.id != other.id:
+            return False
+        if self.format != other.format:
+            return False
+        if self.issuer != other.issuer:
+            return False
+        if self.configuration_id != other.configuration_id:
+            return False
+        if self.report != other.report:
+            return False
+        if self.notified != other.notified:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeReceivedCredential(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ReceivedCredential(
+            id=_UniffiFfiConverterOptionalString.read(buf),
+            format=_UniffiFfiConverterString.read(buf),
+            issuer=_UniffiFfiConverterString.read(buf),
+            configuration_id=_UniffiFfiConverterString.read(buf),
+            report=_UniffiFfiConverterTypeVerificationReport.read(buf),
+            notified=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.id)
+        _UniffiFfiConverterString.check_lower(value.format)
+        _UniffiFfiConverterString.check_lower(value.issuer)
+        _UniffiFfiConverterString.check_lower(value.configuration_id)
+        _UniffiFfiConverterTypeVerificationReport.check_lower(value.report)
+        _UniffiFfiConverterBoolean.check_lower(value.notified)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.id, buf)
+        _UniffiFfiConverterString.write(value.format, buf)
+        _UniffiFfiConverterString.write(value.issuer, buf)
+        _UniffiFfiConverterString.write(value.configuration_id, buf)
+        _UniffiFfiConverterTypeVerificationReport.write(value.report, buf)
+        _UniffiFfiConverterBoolean.write(value.notified, buf)
+
+@dataclass
+class StoredCredential:
+    """
+    A stored credential with its claims.
+"""
+    def __init__(self, *, summary:CredentialSummary, claims_json:str, credential:bytes):
+        self.summary = summary
+        self.claims_json = claims_json
+        self.credential = credential
+        
+        
+
+    
+    def __str__(self):
+        return "StoredCredential(summary={}, claims_json={}, credential={})".format(self.summary, self.claims_json, self.credential)
+    def __eq__(self, other):
+        if self.summary != other.summary:
+            return False
+        if self.claims_json != other.claims_json:
+            return False
+        if self.credential != other.credential:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeStoredCredential(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return StoredCredential(
+            summary=_UniffiFfiConverterTypeCredentialSummary.read(buf),
+            claims_json=_UniffiFfiConverterString.read(buf),
+            credential=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeCredentialSummary.check_lower(value.summary)
+        _UniffiFfiConverterString.check_lower(value.claims_json)
+        _UniffiFfiConverterBytes.check_lower(value.credential)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeCredentialSummary.write(value.summary, buf)
+        _UniffiFfiConverterString.write(value.claims_json, buf)
+        _UniffiFfiConverterBytes.write(value.credential, buf)
 
 
 
@@ -1341,28 +3694,235 @@ class _UniffiFfiConverterTypeGovcredError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypeErrorCode.write(value.code, buf)
             _UniffiFfiConverterString.write(value.detail, buf)
 
-class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "i64"
-    VALUE_MIN = -2**63
-    VALUE_MAX = 2**63
+class _UniffiFfiConverterOptionalInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterInt64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterInt64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterInt64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+class IssuerProtocol(typing.Protocol):
+    """
+    Issues credentials signed by a software key (a private JWK). For tests and small
+    tools; production issuers run `govcred serve`.
+
+    ```python
+    issuer = Issuer(generate_p256_jwk(), "https://issuer.example.gov.uk")
+    vc = issuer.issue_sd_jwt_vc("urn:example:pid", '{"given_name": "Ada"}', ["given_name"], holder_jwk)
+    ```
+"""
+    
+    def issue_jwt_vc(self, credential_type: str,claims_json: str,holder_did: typing.Optional[str],valid_until: typing.Optional[int]) -> str:
+        """
+        Issue a W3C VC (`vc+jwt`) of `credential_type` with subject `claims_json`,
+        bound to `holder_did` (`credentialSubject.id`) when given, valid until
+        `valid_until` (Unix seconds) when given.
+"""
+        raise NotImplementedError
+    def issue_sd_jwt_vc(self, vct: str,claims_json: str,disclosable: typing.List[str],holder_jwk: typing.Optional[str]) -> str:
+        """
+        Issue an SD-JWT VC of type `vct` with `claims_json`, making the claims at
+        `disclosable` (paths) selectively disclosable and binding it to `holder_jwk`
+        (public JWK, JSON text) when given.
+"""
+        raise NotImplementedError
+    def public_jwk(self, ) -> str:
+        """
+        The issuer's public key as a JWK (JSON text), to trust in a `Verifier`.
+"""
+        raise NotImplementedError
+
+class Issuer(IssuerProtocol):
+    """
+    Issues credentials signed by a software key (a private JWK). For tests and small
+    tools; production issuers run `govcred serve`.
+
+    ```python
+    issuer = Issuer(generate_p256_jwk(), "https://issuer.example.gov.uk")
+    vc = issuer.issue_sd_jwt_vc("urn:example:pid", '{"given_name": "Ada"}', ["given_name"], holder_jwk)
+    ```
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, private_jwk: str,issuer_url: str):
+        """
+        An issuer signing with `private_jwk` (JSON text, P-256 or Ed25519) as
+        `issuer_url` (an `https://` origin or a `did:web`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(private_jwk)
+
+        _UniffiFfiConverterString.check_lower(issuer_url)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(private_jwk),
+            _UniffiFfiConverterString.lower(issuer_url),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIssuer.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_issuer_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_issuer, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_issuer, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def issue_jwt_vc(self, credential_type: str,claims_json: str,holder_did: typing.Optional[str],valid_until: typing.Optional[int]) -> str:
+        """
+        Issue a W3C VC (`vc+jwt`) of `credential_type` with subject `claims_json`,
+        bound to `holder_did` (`credentialSubject.id`) when given, valid until
+        `valid_until` (Unix seconds) when given.
+"""
+        
+        _UniffiFfiConverterString.check_lower(credential_type)
+
+        _UniffiFfiConverterString.check_lower(claims_json)
+
+        _UniffiFfiConverterOptionalString.check_lower(holder_did)
+
+        _UniffiFfiConverterOptionalInt64.check_lower(valid_until)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(credential_type),
+            _UniffiFfiConverterString.lower(claims_json),
+            _UniffiFfiConverterOptionalString.lower(holder_did),
+            _UniffiFfiConverterOptionalInt64.lower(valid_until),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def issue_sd_jwt_vc(self, vct: str,claims_json: str,disclosable: typing.List[str],holder_jwk: typing.Optional[str]) -> str:
+        """
+        Issue an SD-JWT VC of type `vct` with `claims_json`, making the claims at
+        `disclosable` (paths) selectively disclosable and binding it to `holder_jwk`
+        (public JWK, JSON text) when given.
+"""
+        
+        _UniffiFfiConverterString.check_lower(vct)
+
+        _UniffiFfiConverterString.check_lower(claims_json)
+
+        _UniffiFfiConverterSequenceString.check_lower(disclosable)
+
+        _UniffiFfiConverterOptionalString.check_lower(holder_jwk)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(vct),
+            _UniffiFfiConverterString.lower(claims_json),
+            _UniffiFfiConverterSequenceString.lower(disclosable),
+            _UniffiFfiConverterOptionalString.lower(holder_jwk),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def public_jwk(self, ) -> str:
+        """
+        The issuer's public key as a JWK (JSON text), to trust in a `Verifier`.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_issuer_public_jwk,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeIssuer:
+    @staticmethod
+    def lift(value: int) -> Issuer:
+        return Issuer._uniffi_make_instance(value)
 
     @staticmethod
-    def read(buf):
-        return buf.read_i64()
+    def check_lower(value: Issuer):
+        if not isinstance(value, Issuer):
+            raise TypeError("Expected Issuer instance, {} found".format(type(value).__name__))
 
     @staticmethod
-    def write(value, buf):
-        buf.write_i64(value)
+    def lower(value: Issuer) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Issuer:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Issuer, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
 
 
 class VerifierProtocol(typing.Protocol):
     """
-    Verifies credentials offline against trust material loaded once.
+    Verifies credentials offline against trust material loaded once: issuer DID
+    documents and keys, IACA certificates for mdocs, status lists — given directly or
+    as a signed trust bundle.
+
+    ```kotlin
+    val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+    val report = verifier.verify(credential)
+    if (report.valid) show(report.claimsJson)
+    ```
 """
     
     def verify(self, credential: str) -> VerificationReport:
         """
-        Verify a credential (any supported format) now.
+        Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+        Data Integrity JSON) now. The format is detected.
 """
         raise NotImplementedError
     def verify_at(self, credential: str,unix_seconds: int) -> VerificationReport:
@@ -1370,13 +3930,86 @@ class VerifierProtocol(typing.Protocol):
         Verify a credential as of `unix_seconds`.
 """
         raise NotImplementedError
+    def verify_bytes(self, credential: bytes) -> VerificationReport:
+        """
+        Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+        `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+"""
+        raise NotImplementedError
+    def verify_presentation(self, presentation: str,audience: str,nonce: str) -> VerificationReport:
+        """
+        Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+        signed by the credential's holder key with this `audience` and `nonce` is
+        required. The report's claims are the disclosed ones only.
+"""
+        raise NotImplementedError
 
 class Verifier(VerifierProtocol):
     """
-    Verifies credentials offline against trust material loaded once.
+    Verifies credentials offline against trust material loaded once: issuer DID
+    documents and keys, IACA certificates for mdocs, status lists — given directly or
+    as a signed trust bundle.
+
+    ```kotlin
+    val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+    val report = verifier.verify(credential)
+    if (report.valid) show(report.claimsJson)
+    ```
 """
     
     _handle: ctypes.c_uint64
+    @classmethod
+    def from_trust(cls, did_documents: typing.List[str],jwks: typing.List[str],iaca_certificates_pem: typing.List[str],status_lists: typing.List[str]) -> Verifier:
+        """
+        A verifier trusting DID documents and JWKs (JSON text), IACA root certificates
+        (PEM text, for mdocs) and holding status lists (compact JWT or CWT as text) to
+        check revocation offline.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(did_documents)
+
+        _UniffiFfiConverterSequenceString.check_lower(jwks)
+
+        _UniffiFfiConverterSequenceString.check_lower(iaca_certificates_pem)
+
+        _UniffiFfiConverterSequenceString.check_lower(status_lists)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterSequenceString.lower(did_documents),
+            _UniffiFfiConverterSequenceString.lower(jwks),
+            _UniffiFfiConverterSequenceString.lower(iaca_certificates_pem),
+            _UniffiFfiConverterSequenceString.lower(status_lists),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def from_trust_bundle(cls, bundle_jws: str,pinned_signer_jwks: typing.List[str]) -> Verifier:
+        """
+        A verifier trusting what a signed trust bundle carries (`govcred trust build`),
+        after checking its signature against one of the pinned bundle-signing keys
+        (public JWKs, JSON text) and its expiry. Reports then name the bundle and its age.
+"""
+        
+        _UniffiFfiConverterString.check_lower(bundle_jws)
+
+        _UniffiFfiConverterSequenceString.check_lower(pinned_signer_jwks)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(bundle_jws),
+            _UniffiFfiConverterSequenceString.lower(pinned_signer_jwks),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerifier.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
     def __init__(self, did_documents: typing.List[str],jwks: typing.List[str]):
         """
         A verifier trusting the given DID documents (e.g. did:web `did.json`) and JWKs,
@@ -1418,7 +4051,8 @@ class Verifier(VerifierProtocol):
         return inst
     def verify(self, credential: str) -> VerificationReport:
         """
-        Verify a credential (any supported format) now.
+        Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+        Data Integrity JSON) now. The format is detected.
 """
         
         _UniffiFfiConverterString.check_lower(credential)
@@ -1455,6 +4089,51 @@ class Verifier(VerifierProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_bytes(self, credential: bytes) -> VerificationReport:
+        """
+        Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+        `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(credential)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(credential),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_bytes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_presentation(self, presentation: str,audience: str,nonce: str) -> VerificationReport:
+        """
+        Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+        signed by the credential's holder key with this `audience` and `nonce` is
+        required. The report's claims are the disclosed ones only.
+"""
+        
+        _UniffiFfiConverterString.check_lower(presentation)
+
+        _UniffiFfiConverterString.check_lower(audience)
+
+        _UniffiFfiConverterString.check_lower(nonce)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(presentation),
+            _UniffiFfiConverterString.lower(audience),
+            _UniffiFfiConverterString.lower(nonce),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_presentation,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
 
 
 
@@ -1484,6 +4163,1683 @@ class _UniffiFfiConverterTypeVerifier:
     @classmethod
     def write(cls, value: Verifier, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeVerificationReport(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeVerificationReport.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeVerificationReport.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeVerificationReport.read(buf) for i in range(count)
+        ]
+
+
+class Openid4vpSessionProtocol(typing.Protocol):
+    """
+    A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+    and the check of what comes back. For tests and small tools.
+"""
+    
+    def check(self, verifier: Verifier,form: typing.List[FormField]) -> typing.List[VerificationReport]:
+        """
+        Check a response (the posted form fields): state, every required query
+        answered, key binding to this request, requested claims disclosed; then each
+        credential verified with `verifier`'s trust. One report per presentation.
+"""
+        raise NotImplementedError
+    def nonce(self, ) -> str:
+        """
+        The request's nonce.
+"""
+        raise NotImplementedError
+    def request_json(self, ) -> str:
+        """
+        The request parameters as a JSON object (what the wallet reads).
+"""
+        raise NotImplementedError
+
+class Openid4vpSession(Openid4vpSessionProtocol):
+    """
+    A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+    and the check of what comes back. For tests and small tools.
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, client_id: str,response_uri: str,dcql_query_json: str):
+        """
+        A request from `client_id` (e.g. `redirect_uri:https://rp.example/cb`) for the
+        DCQL query `dcql_query_json`, answered at `response_uri`, with a fresh nonce
+        and state.
+"""
+        
+        _UniffiFfiConverterString.check_lower(client_id)
+
+        _UniffiFfiConverterString.check_lower(response_uri)
+
+        _UniffiFfiConverterString.check_lower(dcql_query_json)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(client_id),
+            _UniffiFfiConverterString.lower(response_uri),
+            _UniffiFfiConverterString.lower(dcql_query_json),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeOpenid4vpSession.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def check(self, verifier: Verifier,form: typing.List[FormField]) -> typing.List[VerificationReport]:
+        """
+        Check a response (the posted form fields): state, every required query
+        answered, key binding to this request, requested claims disclosed; then each
+        credential verified with `verifier`'s trust. One report per presentation.
+"""
+        
+        _UniffiFfiConverterTypeVerifier.check_lower(verifier)
+
+        _UniffiFfiConverterSequenceTypeFormField.check_lower(form)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeVerifier.lower(verifier),
+            _UniffiFfiConverterSequenceTypeFormField.lower(form),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeVerificationReport.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def nonce(self, ) -> str:
+        """
+        The request's nonce.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def request_json(self, ) -> str:
+        """
+        The request parameters as a JSON object (what the wallet reads).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeOpenid4vpSession:
+    @staticmethod
+    def lift(value: int) -> Openid4vpSession:
+        return Openid4vpSession._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Openid4vpSession):
+        if not isinstance(value, Openid4vpSession):
+            raise TypeError("Expected Openid4vpSession instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Openid4vpSession) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Openid4vpSession:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Openid4vpSession, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class PlatformHttp():
+    """
+    The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
+    other origins, use TLS for `https`, return non-2xx statuses as responses; throw
+    (any exception) only when no response was received.
+"""
+    
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """
+        Send `request` and return the response.
+"""
+        raise NotImplementedError
+
+class PlatformHttpImpl(PlatformHttp):
+    """
+    The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
+    other origins, use TLS for `https`, return non-2xx statuses as responses; throw
+    (any exception) only when no response was received.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_platformhttp, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_platformhttp, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """
+        Send `request` and return the response.
+"""
+        
+        _UniffiFfiConverterTypeHttpRequest.check_lower(request)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeHttpRequest.lower(request),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeHttpResponse.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformhttp_send,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplPlatformHttpImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_HTTP_METHOD0
+    def send(
+            uniffi_handle,
+            request,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformHttp._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterTypeHttpRequest.lift(request), )
+            uniffi_method = uniffi_obj.send
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterTypeHttpResponse.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_HTTP
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypePlatformHttp._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_HTTP
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypePlatformHttp._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceGovcredFfiPlatformHttp(
+        _uniffi_free,
+        _uniffi_clone,
+        send,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypePlatformHttp:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return PlatformHttpImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypePlatformHttp._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: PlatformHttp):
+        if not isinstance(value, PlatformHttp):
+            raise TypeError("Expected PlatformHttp subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: PlatformHttp):
+         if isinstance(value, PlatformHttpImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypePlatformHttp._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: PlatformHttp, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class PlatformKeyProtector():
+    """
+    Wraps and unwraps the wallet store's data key with a key the platform protects
+    (Keychain / Secure Enclave, Android Keystore). `unwrap` must fail — never return
+    other bytes — for anything `wrap` did not produce: use an AEAD (AES-GCM) or the
+    platform's key wrapping. Throw `wrong_key` when the key does not open it,
+    `key_invalidated` when the platform dropped the key.
+"""
+    
+    def wrap(self, key: bytes) -> bytes:
+        """
+        Encrypt (wrap) `key` for storage next to the data it protects.
+"""
+        raise NotImplementedError
+    def unwrap(self, wrapped: bytes) -> bytes:
+        """
+        Decrypt (unwrap) what `wrap` returned.
+"""
+        raise NotImplementedError
+    def destroy_key(self, ) -> None:
+        """
+        Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+        (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+"""
+        raise NotImplementedError
+
+class PlatformKeyProtectorImpl(PlatformKeyProtector):
+    """
+    Wraps and unwraps the wallet store's data key with a key the platform protects
+    (Keychain / Secure Enclave, Android Keystore). `unwrap` must fail — never return
+    other bytes — for anything `wrap` did not produce: use an AEAD (AES-GCM) or the
+    platform's key wrapping. Throw `wrong_key` when the key does not open it,
+    `key_invalidated` when the platform dropped the key.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_platformkeyprotector, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeyprotector, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def wrap(self, key: bytes) -> bytes:
+        """
+        Encrypt (wrap) `key` for storage next to the data it protects.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(key),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def unwrap(self, wrapped: bytes) -> bytes:
+        """
+        Decrypt (unwrap) what `wrap` returned.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(wrapped)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(wrapped),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def destroy_key(self, ) -> None:
+        """
+        Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+        (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplPlatformKeyProtectorImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD0
+    def wrap(
+            uniffi_handle,
+            key,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyProtector._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterBytes.lift(key), )
+            uniffi_method = uniffi_obj.wrap
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterBytes.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD1
+    def unwrap(
+            uniffi_handle,
+            wrapped,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyProtector._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterBytes.lift(wrapped), )
+            uniffi_method = uniffi_obj.unwrap
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterBytes.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR_METHOD2
+    def destroy_key(
+            uniffi_handle,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyProtector._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = ()
+            uniffi_method = uniffi_obj.destroy_key
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypePlatformKeyProtector._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_PROTECTOR
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypePlatformKeyProtector._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyProtector(
+        _uniffi_free,
+        _uniffi_clone,
+        wrap,
+        unwrap,
+        destroy_key,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypePlatformKeyProtector:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return PlatformKeyProtectorImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypePlatformKeyProtector._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: PlatformKeyProtector):
+        if not isinstance(value, PlatformKeyProtector):
+            raise TypeError("Expected PlatformKeyProtector subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: PlatformKeyProtector):
+         if isinstance(value, PlatformKeyProtectorImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypePlatformKeyProtector._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: PlatformKeyProtector, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class PlatformKeyStore():
+    """
+    A secure area holding non-exportable P-256 keys by alias: the Secure Enclave, the
+    Android Keystore / StrongBox. Device-binding keys of credentials are made and used
+    through it and never leave it.
+
+    ```kotlin
+    class AndroidKeys : PlatformKeyStore {
+    override fun createKey(alias: String): String { /* KeyPairGenerator "EC", secp256r1 */ }
+    override fun publicKey(alias: String): String { /* {"kty":"EC","crv":"P-256","x":…,"y":…} */ }
+    override fun sign(alias: String, data: ByteArray): ByteArray { /* SHA256withECDSA, DER → R‖S */ }
+    override fun deleteKey(alias: String) { keyStore.deleteEntry(alias) }
+    }
+    ```
+"""
+    
+    def create_key(self, alias: str) -> str:
+        """
+        Create a new P-256 key under `alias` (an existing alias is an error) and return
+        its public key as a JWK (JSON text: `kty` `EC`, `crv` `P-256`, `x`, `y`).
+"""
+        raise NotImplementedError
+    def public_key(self, alias: str) -> str:
+        """
+        The public key of `alias` as a JWK (JSON text). Unknown alias: throw
+        `GovcredError.Failed` with code `key_not_found`.
+"""
+        raise NotImplementedError
+    def sign(self, alias: str,data: bytes) -> bytes:
+        """
+        Sign `data` (the whole message: hash it with SHA-256) with ECDSA P-256 and
+        return the raw 64-byte `R‖S` signature (not DER).
+"""
+        raise NotImplementedError
+    def delete_key(self, alias: str) -> None:
+        """
+        Delete the key; an unknown alias is not an error.
+"""
+        raise NotImplementedError
+
+class PlatformKeyStoreImpl(PlatformKeyStore):
+    """
+    A secure area holding non-exportable P-256 keys by alias: the Secure Enclave, the
+    Android Keystore / StrongBox. Device-binding keys of credentials are made and used
+    through it and never leave it.
+
+    ```kotlin
+    class AndroidKeys : PlatformKeyStore {
+    override fun createKey(alias: String): String { /* KeyPairGenerator "EC", secp256r1 */ }
+    override fun publicKey(alias: String): String { /* {"kty":"EC","crv":"P-256","x":…,"y":…} */ }
+    override fun sign(alias: String, data: ByteArray): ByteArray { /* SHA256withECDSA, DER → R‖S */ }
+    override fun deleteKey(alias: String) { keyStore.deleteEntry(alias) }
+    }
+    ```
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_platformkeystore, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeystore, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def create_key(self, alias: str) -> str:
+        """
+        Create a new P-256 key under `alias` (an existing alias is an error) and return
+        its public key as a JWK (JSON text: `kty` `EC`, `crv` `P-256`, `x`, `y`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(alias)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(alias),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_create_key,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def public_key(self, alias: str) -> str:
+        """
+        The public key of `alias` as a JWK (JSON text). Unknown alias: throw
+        `GovcredError.Failed` with code `key_not_found`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(alias)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(alias),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_public_key,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def sign(self, alias: str,data: bytes) -> bytes:
+        """
+        Sign `data` (the whole message: hash it with SHA-256) with ECDSA P-256 and
+        return the raw 64-byte `R‖S` signature (not DER).
+"""
+        
+        _UniffiFfiConverterString.check_lower(alias)
+
+        _UniffiFfiConverterBytes.check_lower(data)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(alias),
+            _UniffiFfiConverterBytes.lower(data),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_sign,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def delete_key(self, alias: str) -> None:
+        """
+        Delete the key; an unknown alias is not an error.
+"""
+        
+        _UniffiFfiConverterString.check_lower(alias)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(alias),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_delete_key,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplPlatformKeyStoreImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD0
+    def create_key(
+            uniffi_handle,
+            alias,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyStore._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterString.lift(alias), )
+            uniffi_method = uniffi_obj.create_key
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterString.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD1
+    def public_key(
+            uniffi_handle,
+            alias,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyStore._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterString.lift(alias), )
+            uniffi_method = uniffi_obj.public_key
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterString.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD2
+    def sign(
+            uniffi_handle,
+            alias,
+            data,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyStore._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterString.lift(alias), _UniffiFfiConverterBytes.lift(data), )
+            uniffi_method = uniffi_obj.sign
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterBytes.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_GOVCRED_FFI_PLATFORM_KEY_STORE_METHOD3
+    def delete_key(
+            uniffi_handle,
+            alias,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePlatformKeyStore._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterString.lift(alias), )
+            uniffi_method = uniffi_obj.delete_key
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                GovcredError,
+                _UniffiFfiConverterTypeGovcredError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_GOVCRED_FFI_PLATFORM_KEY_STORE
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypePlatformKeyStore._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_GOVCRED_FFI_PLATFORM_KEY_STORE
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypePlatformKeyStore._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceGovcredFfiPlatformKeyStore(
+        _uniffi_free,
+        _uniffi_clone,
+        create_key,
+        public_key,
+        sign,
+        delete_key,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypePlatformKeyStore:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return PlatformKeyStoreImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypePlatformKeyStore._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: PlatformKeyStore):
+        if not isinstance(value, PlatformKeyStore):
+            raise TypeError("Expected PlatformKeyStore subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: PlatformKeyStore):
+         if isinstance(value, PlatformKeyStoreImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypePlatformKeyStore._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: PlatformKeyStore, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class ProximityPresentationProtocol(typing.Protocol):
+    """
+    The holder's side of one proximity session over the wallet's mdocs.
+
+    ```kotlin
+    val session = wallet.startProximity()
+    showQr(session.qrUri())
+    val request = session.receive(bleIncoming())   // consent screen from request.documents
+    bleSend(session.respond())
+    ```
+"""
+    
+    def qr_uri(self, ) -> str:
+        """
+        The `mdoc:` URI to show as a QR code (device engagement, BLE peripheral server).
+"""
+        raise NotImplementedError
+    def receive(self, message: bytes) -> ProximityRequest:
+        """
+        Handle a message from the reader (the SessionEstablishment, then SessionData):
+        returns the request to show for consent, or `terminated`.
+"""
+        raise NotImplementedError
+    def respond(self, ) -> bytes:
+        """
+        Answer the pending request (after the holder consented to all of it) with the
+        stored mdocs of the requested docTypes, disclosing exactly the requested elements
+        they have, signed by each mdoc's device key in the key store. Returns the bytes
+        to send.
+"""
+        raise NotImplementedError
+    def respond_with_consent(self, approved: typing.List[RequestedElement]) -> bytes:
+        """
+        Answer the pending request disclosing only the `approved` elements (what the
+        holder left switched on in the consent screen); requested elements not in
+        `approved` are withheld. Returns the bytes to send.
+"""
+        raise NotImplementedError
+    def terminate(self, ) -> bytes:
+        """
+        End the session: returns the termination message to send.
+"""
+        raise NotImplementedError
+
+class ProximityPresentation(ProximityPresentationProtocol):
+    """
+    The holder's side of one proximity session over the wallet's mdocs.
+
+    ```kotlin
+    val session = wallet.startProximity()
+    showQr(session.qrUri())
+    val request = session.receive(bleIncoming())   // consent screen from request.documents
+    bleSend(session.respond())
+    ```
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_proximitypresentation, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_proximitypresentation, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def qr_uri(self, ) -> str:
+        """
+        The `mdoc:` URI to show as a QR code (device engagement, BLE peripheral server).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def receive(self, message: bytes) -> ProximityRequest:
+        """
+        Handle a message from the reader (the SessionEstablishment, then SessionData):
+        returns the request to show for consent, or `terminated`.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(message)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(message),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeProximityRequest.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_receive,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def respond(self, ) -> bytes:
+        """
+        Answer the pending request (after the holder consented to all of it) with the
+        stored mdocs of the requested docTypes, disclosing exactly the requested elements
+        they have, signed by each mdoc's device key in the key store. Returns the bytes
+        to send.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def respond_with_consent(self, approved: typing.List[RequestedElement]) -> bytes:
+        """
+        Answer the pending request disclosing only the `approved` elements (what the
+        holder left switched on in the consent screen); requested elements not in
+        `approved` are withheld. Returns the bytes to send.
+"""
+        
+        _UniffiFfiConverterSequenceTypeRequestedElement.check_lower(approved)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeRequestedElement.lower(approved),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def terminate(self, ) -> bytes:
+        """
+        End the session: returns the termination message to send.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_terminate,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeProximityPresentation:
+    @staticmethod
+    def lift(value: int) -> ProximityPresentation:
+        return ProximityPresentation._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: ProximityPresentation):
+        if not isinstance(value, ProximityPresentation):
+            raise TypeError("Expected ProximityPresentation instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ProximityPresentation) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> ProximityPresentation:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ProximityPresentation, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class ProximityReaderProtocol(typing.Protocol):
+    """
+    The reader's side of a proximity session: scan the holder's QR code, send a
+    request, verify the response against the verifier's trust (IACAs) with this
+    session's transcript.
+
+    ```kotlin
+    val reader = ProximityReader.fromQr(verifier, scannedUri)
+    bleSend(reader.request("org.iso.18013.5.1.mDL", listOf(RequestedElement("org.iso.18013.5.1", "age_over_18", false))))
+    val report = reader.receive(bleIncoming())
+    ```
+"""
+    
+    def receive(self, message: bytes) -> VerificationReport:
+        """
+        Handle the holder's answer: the DeviceResponse, verified against the trust
+        material and bound to this session (device signature over this transcript).
+"""
+        raise NotImplementedError
+    def request(self, doctype: str,elements: typing.List[RequestedElement]) -> bytes:
+        """
+        Ask for `elements` of a document of `doctype`: returns the message to send
+        (the SessionEstablishment the first time).
+"""
+        raise NotImplementedError
+    def terminate(self, ) -> bytes:
+        """
+        End the session: returns the termination message to send.
+"""
+        raise NotImplementedError
+
+class ProximityReader(ProximityReaderProtocol):
+    """
+    The reader's side of a proximity session: scan the holder's QR code, send a
+    request, verify the response against the verifier's trust (IACAs) with this
+    session's transcript.
+
+    ```kotlin
+    val reader = ProximityReader.fromQr(verifier, scannedUri)
+    bleSend(reader.request("org.iso.18013.5.1.mDL", listOf(RequestedElement("org.iso.18013.5.1", "age_over_18", false))))
+    val report = reader.receive(bleIncoming())
+    ```
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_qr(cls, verifier: Verifier,qr_uri: str) -> ProximityReader:
+        """
+        Start a session from the holder's `mdoc:` QR code, verifying with `verifier`.
+"""
+        
+        _UniffiFfiConverterTypeVerifier.check_lower(verifier)
+
+        _UniffiFfiConverterString.check_lower(qr_uri)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeVerifier.lower(verifier),
+            _UniffiFfiConverterString.lower(qr_uri),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeProximityReader.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_proximityreader, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_proximityreader, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def receive(self, message: bytes) -> VerificationReport:
+        """
+        Handle the holder's answer: the DeviceResponse, verified against the trust
+        material and bound to this session (device signature over this transcript).
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(message)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(message),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVerificationReport.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_receive,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def request(self, doctype: str,elements: typing.List[RequestedElement]) -> bytes:
+        """
+        Ask for `elements` of a document of `doctype`: returns the message to send
+        (the SessionEstablishment the first time).
+"""
+        
+        _UniffiFfiConverterString.check_lower(doctype)
+
+        _UniffiFfiConverterSequenceTypeRequestedElement.check_lower(elements)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(doctype),
+            _UniffiFfiConverterSequenceTypeRequestedElement.lower(elements),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_request,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def terminate(self, ) -> bytes:
+        """
+        End the session: returns the termination message to send.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_terminate,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeProximityReader:
+    @staticmethod
+    def lift(value: int) -> ProximityReader:
+        return ProximityReader._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: ProximityReader):
+        if not isinstance(value, ProximityReader):
+            raise TypeError("Expected ProximityReader instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ProximityReader) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> ProximityReader:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ProximityReader, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeCredentialSummary(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeCredentialSummary.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeCredentialSummary.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeCredentialSummary.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceTypeOpenid4vpChoice(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpChoice.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOpenid4vpChoice.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOpenid4vpChoice.read(buf) for i in range(count)
+        ]
+
+
+class WalletProtocol(typing.Protocol):
+    """
+    The holder's wallet: the encrypted credential store on the phone, with the
+    platform's key store, key protector and HTTP stack plugged in.
+
+    ```kotlin
+    val wallet = Wallet.open(dbPath, AndroidKeyProtector(), AndroidKeyStore(), OkHttpBridge())
+    val received = wallet.receiveOffer(offerLink)          // suspend
+    wallet.list().forEach { println("${it.title}: ${it.state}") }
+    val vp = wallet.presentSdJwt(received.id!!, listOf("given_name"), verifierId, nonce)
+    ```
+"""
+    
+    def add(self, credential: bytes) -> str:
+        """
+        Store a credential received by other means (any format, issued form); returns
+        its id. It is not verified here: verify it first. Presenting it with key binding
+        needs a holder key, which such credentials do not have in this wallet.
+"""
+        raise NotImplementedError
+    def delete(self, id: str) -> None:
+        """
+        Delete a credential and its device-binding key.
+"""
+        raise NotImplementedError
+    def get(self, id: str) -> StoredCredential:
+        """
+        One stored credential with its claims.
+"""
+        raise NotImplementedError
+    def list(self, ) -> typing.List[CredentialSummary]:
+        """
+        Every stored credential, as the card list shows it (empty after `wipe`).
+"""
+        raise NotImplementedError
+    def openid4vp_match(self, request_json: str) -> Openid4vpMatch:
+        """
+        Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+        `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+        `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+        and which credentials can answer — the consent screen.
+"""
+        raise NotImplementedError
+    def openid4vp_respond(self, request_json: str,choices: typing.List[Openid4vpChoice]) -> Openid4vpResponse:
+        """
+        Answer an OpenID4VP request with the credentials the holder chose (one per
+        query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+        exactly the matched claims, with a Key Binding JWT for the verifier's
+        `client_id` and `nonce` signed by its device key. Returns the form to POST.
+"""
+        raise NotImplementedError
+    def present_sd_jwt(self, id: str,disclose: typing.List[str],audience: str,nonce: str) -> str:
+        """
+        Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
+        (paths such as `given_name`, `address.locality`; selectively-disclosable
+        parents are disclosed with them) and add a Key Binding JWT for `audience` and
+        `nonce`, signed by the credential's device-binding key in the key store.
+"""
+        raise NotImplementedError
+    async def receive_offer(self, offer_link: str) -> ReceivedCredential:
+        """
+        Receive the credential an OpenID4VCI offer link names (pre-authorised code
+        flow): a new device-binding key is made in the key store, the credential is
+        fetched, verified against the issuer's published keys and status list, stored
+        when valid, and the issuer notified. The work runs on its own thread: cancelling
+        the call does not cancel it, so the store and key store stay consistent (the
+        credential is then stored, or not, as if the call had been awaited).
+"""
+        raise NotImplementedError
+    def start_proximity(self, ) -> ProximityPresentation:
+        """
+        Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
+"""
+        raise NotImplementedError
+    def wipe(self, ) -> None:
+        """
+        Sign-out: delete every credential, the store's data key (the key protector's
+        `destroyKey` is called), the database files and every device-binding key the wallet
+        made. Afterwards `list` is empty and other operations fail with `storage`.
+"""
+        raise NotImplementedError
+
+class Wallet(WalletProtocol):
+    """
+    The holder's wallet: the encrypted credential store on the phone, with the
+    platform's key store, key protector and HTTP stack plugged in.
+
+    ```kotlin
+    val wallet = Wallet.open(dbPath, AndroidKeyProtector(), AndroidKeyStore(), OkHttpBridge())
+    val received = wallet.receiveOffer(offerLink)          // suspend
+    wallet.list().forEach { println("${it.title}: ${it.state}") }
+    val vp = wallet.presentSdJwt(received.id!!, listOf("given_name"), verifierId, nonce)
+    ```
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def open(cls, db_path: str,key_protector: PlatformKeyProtector,key_store: PlatformKeyStore,http: PlatformHttp) -> Wallet:
+        """
+        Open (or create) the encrypted store at `db_path`. Its data key is wrapped by
+        `key_protector`; device-binding keys are made in `key_store`; `http` reaches
+        issuers. A protector that does not open an existing store gives `wrong_key`
+        and leaves it untouched.
+"""
+        
+        _UniffiFfiConverterString.check_lower(db_path)
+
+        _UniffiFfiConverterTypePlatformKeyProtector.check_lower(key_protector)
+
+        _UniffiFfiConverterTypePlatformKeyStore.check_lower(key_store)
+
+        _UniffiFfiConverterTypePlatformHttp.check_lower(http)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(db_path),
+            _UniffiFfiConverterTypePlatformKeyProtector.lower(key_protector),
+            _UniffiFfiConverterTypePlatformKeyStore.lower(key_store),
+            _UniffiFfiConverterTypePlatformHttp.lower(http),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeWallet.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_constructor_wallet_open,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_free_wallet, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_govcred_ffi_fn_clone_wallet, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def add(self, credential: bytes) -> str:
+        """
+        Store a credential received by other means (any format, issued form); returns
+        its id. It is not verified here: verify it first. Presenting it with key binding
+        needs a holder key, which such credentials do not have in this wallet.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(credential)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(credential),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_add,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def delete(self, id: str) -> None:
+        """
+        Delete a credential and its device-binding key.
+"""
+        
+        _UniffiFfiConverterString.check_lower(id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_delete,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def get(self, id: str) -> StoredCredential:
+        """
+        One stored credential with its claims.
+"""
+        
+        _UniffiFfiConverterString.check_lower(id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeStoredCredential.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_get,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def list(self, ) -> typing.List[CredentialSummary]:
+        """
+        Every stored credential, as the card list shows it (empty after `wipe`).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeCredentialSummary.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_list,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def openid4vp_match(self, request_json: str) -> Openid4vpMatch:
+        """
+        Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+        `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+        `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+        and which credentials can answer — the consent screen.
+"""
+        
+        _UniffiFfiConverterString.check_lower(request_json)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(request_json),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeOpenid4vpMatch.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def openid4vp_respond(self, request_json: str,choices: typing.List[Openid4vpChoice]) -> Openid4vpResponse:
+        """
+        Answer an OpenID4VP request with the credentials the holder chose (one per
+        query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+        exactly the matched claims, with a Key Binding JWT for the verifier's
+        `client_id` and `nonce` signed by its device key. Returns the form to POST.
+"""
+        
+        _UniffiFfiConverterString.check_lower(request_json)
+
+        _UniffiFfiConverterSequenceTypeOpenid4vpChoice.check_lower(choices)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(request_json),
+            _UniffiFfiConverterSequenceTypeOpenid4vpChoice.lower(choices),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeOpenid4vpResponse.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def present_sd_jwt(self, id: str,disclose: typing.List[str],audience: str,nonce: str) -> str:
+        """
+        Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
+        (paths such as `given_name`, `address.locality`; selectively-disclosable
+        parents are disclosed with them) and add a Key Binding JWT for `audience` and
+        `nonce`, signed by the credential's device-binding key in the key store.
+"""
+        
+        _UniffiFfiConverterString.check_lower(id)
+
+        _UniffiFfiConverterSequenceString.check_lower(disclose)
+
+        _UniffiFfiConverterString.check_lower(audience)
+
+        _UniffiFfiConverterString.check_lower(nonce)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(id),
+            _UniffiFfiConverterSequenceString.lower(disclose),
+            _UniffiFfiConverterString.lower(audience),
+            _UniffiFfiConverterString.lower(nonce),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def receive_offer(self, offer_link: str) -> ReceivedCredential:
+        """
+        Receive the credential an OpenID4VCI offer link names (pre-authorised code
+        flow): a new device-binding key is made in the key store, the credential is
+        fetched, verified against the issuer's published keys and status list, stored
+        when valid, and the issuer notified. The work runs on its own thread: cancelling
+        the call does not cancel it, so the store and key store stay consistent (the
+        credential is then stored, or not, as if the call had been awaited).
+"""
+        
+        _UniffiFfiConverterString.check_lower(offer_link)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(offer_link),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeReceivedCredential.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_receive_offer(*_uniffi_lowered_args),
+            _UniffiLib.ffi_govcred_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_govcred_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_govcred_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def start_proximity(self, ) -> ProximityPresentation:
+        """
+        Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeProximityPresentation.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_start_proximity,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def wipe(self, ) -> None:
+        """
+        Sign-out: delete every credential, the store's data key (the key protector's
+        `destroyKey` is called), the database files and every device-binding key the wallet
+        made. Afterwards `list` is empty and other operations fail with `storage`.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_wipe,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeWallet:
+    @staticmethod
+    def lift(value: int) -> Wallet:
+        return Wallet._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Wallet):
+        if not isinstance(value, Wallet):
+            raise TypeError("Expected Wallet instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Wallet) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Wallet:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Wallet, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
 def generate_p256_jwk() -> str:
     """
     A fresh P-256 key as a private JWK (JSON). For tests and small tools: on a phone,
@@ -1502,12 +5858,46 @@ def generate_p256_jwk() -> str:
 
 __all__ = [
     "InternalError",
+    "CredentialState",
     "ErrorCode",
     "GovcredError",
     "Check",
+    "CredentialStatus",
+    "CredentialSummary",
+    "FormField",
+    "HttpHeader",
+    "HttpRequest",
+    "HttpResponse",
+    "Openid4vpCandidate",
+    "Openid4vpChoice",
+    "Openid4vpQuery",
+    "Openid4vpMatch",
+    "Openid4vpResponse",
     "Problem",
+    "RequestedElement",
+    "RequestedDocument",
+    "ProximityRequest",
+    "TrustBundleUsed",
     "VerificationReport",
+    "ReceivedCredential",
+    "StoredCredential",
     "generate_p256_jwk",
+    "Issuer",
+    "IssuerProtocol",
     "Verifier",
     "VerifierProtocol",
+    "Openid4vpSession",
+    "Openid4vpSessionProtocol",
+    "PlatformHttpImpl",
+    "PlatformHttp",
+    "PlatformKeyProtectorImpl",
+    "PlatformKeyProtector",
+    "PlatformKeyStoreImpl",
+    "PlatformKeyStore",
+    "ProximityPresentation",
+    "ProximityPresentationProtocol",
+    "ProximityReader",
+    "ProximityReaderProtocol",
+    "Wallet",
+    "WalletProtocol",
 ]

@@ -460,7 +460,45 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -548,16 +586,1750 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
 /**
- * Verifies credentials offline against trust material loaded once.
+ * Issues credentials signed by a software key (a private JWK). For tests and small
+ * tools; production issuers run `govcred serve`.
+ *
+ * ```python
+ * issuer = Issuer(generate_p256_jwk(), "https://issuer.example.gov.uk")
+ * vc = issuer.issue_sd_jwt_vc("urn:example:pid", '{"given_name": "Ada"}', ["given_name"], holder_jwk)
+ * ```
+ */
+public protocol IssuerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Issue a W3C VC (`vc+jwt`) of `credential_type` with subject `claims_json`,
+     * bound to `holder_did` (`credentialSubject.id`) when given, valid until
+     * `valid_until` (Unix seconds) when given.
+     */
+    func issueJwtVc(credentialType: String, claimsJson: String, holderDid: String?, validUntil: Int64?) throws  -> String
+    
+    /**
+     * Issue an SD-JWT VC of type `vct` with `claims_json`, making the claims at
+     * `disclosable` (paths) selectively disclosable and binding it to `holder_jwk`
+     * (public JWK, JSON text) when given.
+     */
+    func issueSdJwtVc(vct: String, claimsJson: String, disclosable: [String], holderJwk: String?) throws  -> String
+    
+    /**
+     * The issuer's public key as a JWK (JSON text), to trust in a `Verifier`.
+     */
+    func publicJwk()  -> String
+    
+}
+/**
+ * Issues credentials signed by a software key (a private JWK). For tests and small
+ * tools; production issuers run `govcred serve`.
+ *
+ * ```python
+ * issuer = Issuer(generate_p256_jwk(), "https://issuer.example.gov.uk")
+ * vc = issuer.issue_sd_jwt_vc("urn:example:pid", '{"given_name": "Ada"}', ["given_name"], holder_jwk)
+ * ```
+ */
+open class Issuer: IssuerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_issuer(self.handle, $0) }
+    }
+    /**
+     * An issuer signing with `private_jwk` (JSON text, P-256 or Ed25519) as
+     * `issuer_url` (an `https://` origin or a `did:web`).
+     */
+public convenience init(privateJwk: String, issuerUrl: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_issuer_new(
+        FfiConverterString.lower(privateJwk),
+        FfiConverterString.lower(issuerUrl),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_issuer(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Issue a W3C VC (`vc+jwt`) of `credential_type` with subject `claims_json`,
+     * bound to `holder_did` (`credentialSubject.id`) when given, valid until
+     * `valid_until` (Unix seconds) when given.
+     */
+open func issueJwtVc(credentialType: String, claimsJson: String, holderDid: String?, validUntil: Int64?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(credentialType),
+        FfiConverterString.lower(claimsJson),
+        FfiConverterOptionString.lower(holderDid),
+        FfiConverterOptionInt64.lower(validUntil),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Issue an SD-JWT VC of type `vct` with `claims_json`, making the claims at
+     * `disclosable` (paths) selectively disclosable and binding it to `holder_jwk`
+     * (public JWK, JSON text) when given.
+     */
+open func issueSdJwtVc(vct: String, claimsJson: String, disclosable: [String], holderJwk: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vct),
+        FfiConverterString.lower(claimsJson),
+        FfiConverterSequenceString.lower(disclosable),
+        FfiConverterOptionString.lower(holderJwk),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The issuer's public key as a JWK (JSON text), to trust in a `Verifier`.
+     */
+open func publicJwk() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_issuer_public_jwk(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssuer: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Issuer
+
+    public static func lift(_ handle: UInt64) throws -> Issuer {
+        return Issuer(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Issuer) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Issuer {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Issuer, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssuer_lift(_ handle: UInt64) throws -> Issuer {
+    return try FfiConverterTypeIssuer.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssuer_lower(_ value: Issuer) -> UInt64 {
+    return FfiConverterTypeIssuer.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+public protocol Openid4vpSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+    func check(verifier: Verifier, form: [FormField]) throws  -> [VerificationReport]
+    
+    /**
+     * The request's nonce.
+     */
+    func nonce()  -> String
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */
+    func requestJson()  -> String
+    
+}
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+open class Openid4vpSession: Openid4vpSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_openid4vpsession(self.handle, $0) }
+    }
+    /**
+     * A request from `client_id` (e.g. `redirect_uri:https://rp.example/cb`) for the
+     * DCQL query `dcql_query_json`, answered at `response_uri`, with a fresh nonce
+     * and state.
+     */
+public convenience init(clientId: String, responseUri: String, dcqlQueryJson: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(
+        FfiConverterString.lower(clientId),
+        FfiConverterString.lower(responseUri),
+        FfiConverterString.lower(dcqlQueryJson),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_openid4vpsession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+open func check(verifier: Verifier, form: [FormField])throws  -> [VerificationReport]  {
+    return try  FfiConverterSequenceTypeVerificationReport.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_openid4vpsession_check(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerifier_lower(verifier),
+        FfiConverterSequenceTypeFormField.lower(form),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The request's nonce.
+     */
+open func nonce() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */
+open func requestJson() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Openid4vpSession
+
+    public static func lift(_ handle: UInt64) throws -> Openid4vpSession {
+        return Openid4vpSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Openid4vpSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Openid4vpSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpSession_lift(_ handle: UInt64) throws -> Openid4vpSession {
+    return try FfiConverterTypeOpenid4vpSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpSession_lower(_ value: Openid4vpSession) -> UInt64 {
+    return FfiConverterTypeOpenid4vpSession.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
+ * other origins, use TLS for `https`, return non-2xx statuses as responses; throw
+ * (any exception) only when no response was received.
+ */
+public protocol PlatformHttp: AnyObject, Sendable {
+    
+    /**
+     * Send `request` and return the response.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
+ * other origins, use TLS for `https`, return non-2xx statuses as responses; throw
+ * (any exception) only when no response was received.
+ */
+open class PlatformHttpImpl: PlatformHttp, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_platformhttp(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_platformhttp(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Send `request` and return the response.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformhttp_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePlatformHttp {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePlatformHttp = UniffiVTableCallbackInterfacePlatformHttp(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePlatformHttp.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PlatformHttp: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePlatformHttp.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PlatformHttp: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypePlatformHttp.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePlatformHttp> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePlatformHttp>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPlatformHttp() {
+    uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp(UniffiCallbackInterfacePlatformHttp.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlatformHttp: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PlatformHttp>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PlatformHttp
+
+    public static func lift(_ handle: UInt64) throws -> PlatformHttp {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformHttpImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PlatformHttp) -> UInt64 {
+         if let rustImpl = value as? PlatformHttpImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlatformHttp {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PlatformHttp, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformHttp_lift(_ handle: UInt64) throws -> PlatformHttp {
+    return try FfiConverterTypePlatformHttp.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformHttp_lower(_ value: PlatformHttp) -> UInt64 {
+    return FfiConverterTypePlatformHttp.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Wraps and unwraps the wallet store's data key with a key the platform protects
+ * (Keychain / Secure Enclave, Android Keystore). `unwrap` must fail — never return
+ * other bytes — for anything `wrap` did not produce: use an AEAD (AES-GCM) or the
+ * platform's key wrapping. Throw `wrong_key` when the key does not open it,
+ * `key_invalidated` when the platform dropped the key.
+ */
+public protocol PlatformKeyProtector: AnyObject, Sendable {
+    
+    /**
+     * Encrypt (wrap) `key` for storage next to the data it protects.
+     */
+    func wrap(key: Data) throws  -> Data
+    
+    /**
+     * Decrypt (unwrap) what `wrap` returned.
+     */
+    func unwrap(wrapped: Data) throws  -> Data
+    
+    /**
+     * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+     */
+    func destroyKey() throws 
+    
+}
+/**
+ * Wraps and unwraps the wallet store's data key with a key the platform protects
+ * (Keychain / Secure Enclave, Android Keystore). `unwrap` must fail — never return
+ * other bytes — for anything `wrap` did not produce: use an AEAD (AES-GCM) or the
+ * platform's key wrapping. Throw `wrong_key` when the key does not open it,
+ * `key_invalidated` when the platform dropped the key.
+ */
+open class PlatformKeyProtectorImpl: PlatformKeyProtector, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_platformkeyprotector(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_platformkeyprotector(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Encrypt (wrap) `key` for storage next to the data it protects.
+     */
+open func wrap(key: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decrypt (unwrap) what `wrap` returned.
+     */
+open func unwrap(wrapped: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(wrapped),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+     */
+open func destroyKey()throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePlatformKeyProtector {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePlatformKeyProtector = UniffiVTableCallbackInterfacePlatformKeyProtector(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePlatformKeyProtector.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PlatformKeyProtector: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePlatformKeyProtector.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PlatformKeyProtector: handle missing in uniffiClone")
+            }
+        },
+        wrap: { (
+            uniffiHandle: UInt64,
+            key: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyProtector.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.wrap(
+                     key: try FfiConverterData.lift(key)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        },
+        unwrap: { (
+            uniffiHandle: UInt64,
+            wrapped: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyProtector.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.unwrap(
+                     wrapped: try FfiConverterData.lift(wrapped)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        },
+        destroyKey: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyProtector.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.destroyKey(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePlatformKeyProtector> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePlatformKeyProtector>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPlatformKeyProtector() {
+    uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector(UniffiCallbackInterfacePlatformKeyProtector.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlatformKeyProtector: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PlatformKeyProtector>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PlatformKeyProtector
+
+    public static func lift(_ handle: UInt64) throws -> PlatformKeyProtector {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformKeyProtectorImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PlatformKeyProtector) -> UInt64 {
+         if let rustImpl = value as? PlatformKeyProtectorImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlatformKeyProtector {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PlatformKeyProtector, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformKeyProtector_lift(_ handle: UInt64) throws -> PlatformKeyProtector {
+    return try FfiConverterTypePlatformKeyProtector.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformKeyProtector_lower(_ value: PlatformKeyProtector) -> UInt64 {
+    return FfiConverterTypePlatformKeyProtector.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A secure area holding non-exportable P-256 keys by alias: the Secure Enclave, the
+ * Android Keystore / StrongBox. Device-binding keys of credentials are made and used
+ * through it and never leave it.
+ *
+ * ```kotlin
+ * class AndroidKeys : PlatformKeyStore {
+ * override fun createKey(alias: String): String { /* KeyPairGenerator "EC", secp256r1 */ }
+ * override fun publicKey(alias: String): String { /* {"kty":"EC","crv":"P-256","x":…,"y":…} */ }
+ * override fun sign(alias: String, data: ByteArray): ByteArray { /* SHA256withECDSA, DER → R‖S */ }
+ * override fun deleteKey(alias: String) { keyStore.deleteEntry(alias) }
+ * }
+ * ```
+ */
+public protocol PlatformKeyStore: AnyObject, Sendable {
+    
+    /**
+     * Create a new P-256 key under `alias` (an existing alias is an error) and return
+     * its public key as a JWK (JSON text: `kty` `EC`, `crv` `P-256`, `x`, `y`).
+     */
+    func createKey(alias: String) throws  -> String
+    
+    /**
+     * The public key of `alias` as a JWK (JSON text). Unknown alias: throw
+     * `GovcredError.Failed` with code `key_not_found`.
+     */
+    func publicKey(alias: String) throws  -> String
+    
+    /**
+     * Sign `data` (the whole message: hash it with SHA-256) with ECDSA P-256 and
+     * return the raw 64-byte `R‖S` signature (not DER).
+     */
+    func sign(alias: String, data: Data) throws  -> Data
+    
+    /**
+     * Delete the key; an unknown alias is not an error.
+     */
+    func deleteKey(alias: String) throws 
+    
+}
+/**
+ * A secure area holding non-exportable P-256 keys by alias: the Secure Enclave, the
+ * Android Keystore / StrongBox. Device-binding keys of credentials are made and used
+ * through it and never leave it.
+ *
+ * ```kotlin
+ * class AndroidKeys : PlatformKeyStore {
+ * override fun createKey(alias: String): String { /* KeyPairGenerator "EC", secp256r1 */ }
+ * override fun publicKey(alias: String): String { /* {"kty":"EC","crv":"P-256","x":…,"y":…} */ }
+ * override fun sign(alias: String, data: ByteArray): ByteArray { /* SHA256withECDSA, DER → R‖S */ }
+ * override fun deleteKey(alias: String) { keyStore.deleteEntry(alias) }
+ * }
+ * ```
+ */
+open class PlatformKeyStoreImpl: PlatformKeyStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_platformkeystore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_platformkeystore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Create a new P-256 key under `alias` (an existing alias is an error) and return
+     * its public key as a JWK (JSON text: `kty` `EC`, `crv` `P-256`, `x`, `y`).
+     */
+open func createKey(alias: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeystore_create_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The public key of `alias` as a JWK (JSON text). Unknown alias: throw
+     * `GovcredError.Failed` with code `key_not_found`.
+     */
+open func publicKey(alias: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeystore_public_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sign `data` (the whole message: hash it with SHA-256) with ECDSA P-256 and
+     * return the raw 64-byte `R‖S` signature (not DER).
+     */
+open func sign(alias: String, data: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeystore_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),
+        FfiConverterData.lower(data),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Delete the key; an unknown alias is not an error.
+     */
+open func deleteKey(alias: String)throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_platformkeystore_delete_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePlatformKeyStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePlatformKeyStore = UniffiVTableCallbackInterfacePlatformKeyStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePlatformKeyStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PlatformKeyStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePlatformKeyStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PlatformKeyStore: handle missing in uniffiClone")
+            }
+        },
+        createKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.createKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        },
+        publicKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.publicKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            data: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sign(
+                     alias: try FfiConverterString.lift(alias),
+                     data: try FfiConverterData.lift(data)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        },
+        deleteKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypePlatformKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.deleteKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGovcredError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePlatformKeyStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePlatformKeyStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPlatformKeyStore() {
+    uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore(UniffiCallbackInterfacePlatformKeyStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlatformKeyStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PlatformKeyStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PlatformKeyStore
+
+    public static func lift(_ handle: UInt64) throws -> PlatformKeyStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformKeyStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PlatformKeyStore) -> UInt64 {
+         if let rustImpl = value as? PlatformKeyStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlatformKeyStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PlatformKeyStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformKeyStore_lift(_ handle: UInt64) throws -> PlatformKeyStore {
+    return try FfiConverterTypePlatformKeyStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformKeyStore_lower(_ value: PlatformKeyStore) -> UInt64 {
+    return FfiConverterTypePlatformKeyStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The holder's side of one proximity session over the wallet's mdocs.
+ *
+ * ```kotlin
+ * val session = wallet.startProximity()
+ * showQr(session.qrUri())
+ * val request = session.receive(bleIncoming())   // consent screen from request.documents
+ * bleSend(session.respond())
+ * ```
+ */
+public protocol ProximityPresentationProtocol: AnyObject, Sendable {
+    
+    /**
+     * The `mdoc:` URI to show as a QR code (device engagement, BLE peripheral server).
+     */
+    func qrUri() throws  -> String
+    
+    /**
+     * Handle a message from the reader (the SessionEstablishment, then SessionData):
+     * returns the request to show for consent, or `terminated`.
+     */
+    func receive(message: Data) throws  -> ProximityRequest
+    
+    /**
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
+     */
+    func respond() throws  -> Data
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+    func respondWithConsent(approved: [RequestedElement]) throws  -> Data
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+    func terminate() throws  -> Data
+    
+}
+/**
+ * The holder's side of one proximity session over the wallet's mdocs.
+ *
+ * ```kotlin
+ * val session = wallet.startProximity()
+ * showQr(session.qrUri())
+ * val request = session.receive(bleIncoming())   // consent screen from request.documents
+ * bleSend(session.respond())
+ * ```
+ */
+open class ProximityPresentation: ProximityPresentationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_proximitypresentation(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_proximitypresentation(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The `mdoc:` URI to show as a QR code (device engagement, BLE peripheral server).
+     */
+open func qrUri()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Handle a message from the reader (the SessionEstablishment, then SessionData):
+     * returns the request to show for consent, or `terminated`.
+     */
+open func receive(message: Data)throws  -> ProximityRequest  {
+    return try  FfiConverterTypeProximityRequest_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximitypresentation_receive(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(message),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
+     */
+open func respond()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximitypresentation_respond(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+open func respondWithConsent(approved: [RequestedElement])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeRequestedElement.lower(approved),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+open func terminate()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximitypresentation_terminate(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProximityPresentation: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ProximityPresentation
+
+    public static func lift(_ handle: UInt64) throws -> ProximityPresentation {
+        return ProximityPresentation(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ProximityPresentation) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProximityPresentation {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProximityPresentation, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProximityPresentation_lift(_ handle: UInt64) throws -> ProximityPresentation {
+    return try FfiConverterTypeProximityPresentation.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProximityPresentation_lower(_ value: ProximityPresentation) -> UInt64 {
+    return FfiConverterTypeProximityPresentation.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The reader's side of a proximity session: scan the holder's QR code, send a
+ * request, verify the response against the verifier's trust (IACAs) with this
+ * session's transcript.
+ *
+ * ```kotlin
+ * val reader = ProximityReader.fromQr(verifier, scannedUri)
+ * bleSend(reader.request("org.iso.18013.5.1.mDL", listOf(RequestedElement("org.iso.18013.5.1", "age_over_18", false))))
+ * val report = reader.receive(bleIncoming())
+ * ```
+ */
+public protocol ProximityReaderProtocol: AnyObject, Sendable {
+    
+    /**
+     * Handle the holder's answer: the DeviceResponse, verified against the trust
+     * material and bound to this session (device signature over this transcript).
+     */
+    func receive(message: Data) throws  -> VerificationReport
+    
+    /**
+     * Ask for `elements` of a document of `doctype`: returns the message to send
+     * (the SessionEstablishment the first time).
+     */
+    func request(doctype: String, elements: [RequestedElement]) throws  -> Data
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+    func terminate() throws  -> Data
+    
+}
+/**
+ * The reader's side of a proximity session: scan the holder's QR code, send a
+ * request, verify the response against the verifier's trust (IACAs) with this
+ * session's transcript.
+ *
+ * ```kotlin
+ * val reader = ProximityReader.fromQr(verifier, scannedUri)
+ * bleSend(reader.request("org.iso.18013.5.1.mDL", listOf(RequestedElement("org.iso.18013.5.1", "age_over_18", false))))
+ * val report = reader.receive(bleIncoming())
+ * ```
+ */
+open class ProximityReader: ProximityReaderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_proximityreader(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_proximityreader(handle, $0) }
+    }
+
+    
+    /**
+     * Start a session from the holder's `mdoc:` QR code, verifying with `verifier`.
+     */
+public static func fromQr(verifier: Verifier, qrUri: String)throws  -> ProximityReader  {
+    return try  FfiConverterTypeProximityReader_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr(
+        FfiConverterTypeVerifier_lower(verifier),
+        FfiConverterString.lower(qrUri),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Handle the holder's answer: the DeviceResponse, verified against the trust
+     * material and bound to this session (device signature over this transcript).
+     */
+open func receive(message: Data)throws  -> VerificationReport  {
+    return try  FfiConverterTypeVerificationReport_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximityreader_receive(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(message),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ask for `elements` of a document of `doctype`: returns the message to send
+     * (the SessionEstablishment the first time).
+     */
+open func request(doctype: String, elements: [RequestedElement])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximityreader_request(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(doctype),
+        FfiConverterSequenceTypeRequestedElement.lower(elements),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+open func terminate()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_proximityreader_terminate(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProximityReader: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ProximityReader
+
+    public static func lift(_ handle: UInt64) throws -> ProximityReader {
+        return ProximityReader(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ProximityReader) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProximityReader {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProximityReader, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProximityReader_lift(_ handle: UInt64) throws -> ProximityReader {
+    return try FfiConverterTypeProximityReader.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProximityReader_lower(_ value: ProximityReader) -> UInt64 {
+    return FfiConverterTypeProximityReader.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Verifies credentials offline against trust material loaded once: issuer DID
+ * documents and keys, IACA certificates for mdocs, status lists — given directly or
+ * as a signed trust bundle.
+ *
+ * ```kotlin
+ * val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+ * val report = verifier.verify(credential)
+ * if (report.valid) show(report.claimsJson)
+ * ```
  */
 public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
-     * Verify a credential (any supported format) now.
+     * Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+     * Data Integrity JSON) now. The format is detected.
      */
     func verify(credential: String)  -> VerificationReport
     
@@ -566,9 +2338,30 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      */
     func verifyAt(credential: String, unixSeconds: Int64)  -> VerificationReport
     
+    /**
+     * Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+     * `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+     */
+    func verifyBytes(credential: Data)  -> VerificationReport
+    
+    /**
+     * Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+     * signed by the credential's holder key with this `audience` and `nonce` is
+     * required. The report's claims are the disclosed ones only.
+     */
+    func verifyPresentation(presentation: String, audience: String, nonce: String)  -> VerificationReport
+    
 }
 /**
- * Verifies credentials offline against trust material loaded once.
+ * Verifies credentials offline against trust material loaded once: issuer DID
+ * documents and keys, IACA certificates for mdocs, status lists — given directly or
+ * as a signed trust bundle.
+ *
+ * ```kotlin
+ * val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+ * val report = verifier.verify(credential)
+ * if (report.valid) show(report.claimsJson)
+ * ```
  */
 open class Verifier: VerifierProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -635,10 +2428,43 @@ public convenience init(didDocuments: [String], jwks: [String])throws  {
     }
 
     
+    /**
+     * A verifier trusting DID documents and JWKs (JSON text), IACA root certificates
+     * (PEM text, for mdocs) and holding status lists (compact JWT or CWT as text) to
+     * check revocation offline.
+     */
+public static func fromTrust(didDocuments: [String], jwks: [String], iacaCertificatesPem: [String], statusLists: [String])throws  -> Verifier  {
+    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_verifier_from_trust(
+        FfiConverterSequenceString.lower(didDocuments),
+        FfiConverterSequenceString.lower(jwks),
+        FfiConverterSequenceString.lower(iacaCertificatesPem),
+        FfiConverterSequenceString.lower(statusLists),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A verifier trusting what a signed trust bundle carries (`govcred trust build`),
+     * after checking its signature against one of the pinned bundle-signing keys
+     * (public JWKs, JSON text) and its expiry. Reports then name the bundle and its age.
+     */
+public static func fromTrustBundle(bundleJws: String, pinnedSignerJwks: [String])throws  -> Verifier  {
+    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle(
+        FfiConverterString.lower(bundleJws),
+        FfiConverterSequenceString.lower(pinnedSignerJwks),uniffiCallStatus
+    )
+})
+}
+    
 
     
     /**
-     * Verify a credential (any supported format) now.
+     * Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+     * Data Integrity JSON) now. The format is detected.
      */
 open func verify(credential: String) -> VerificationReport  {
     return try!  FfiConverterTypeVerificationReport_lift(try! rustCall() {
@@ -660,6 +2486,37 @@ open func verifyAt(credential: String, unixSeconds: Int64) -> VerificationReport
             self.uniffiCloneHandle(),
         FfiConverterString.lower(credential),
         FfiConverterInt64.lower(unixSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+     * `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+     */
+open func verifyBytes(credential: Data) -> VerificationReport  {
+    return try!  FfiConverterTypeVerificationReport_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_verifier_verify_bytes(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(credential),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+     * signed by the credential's holder key with this `audience` and `nonce` is
+     * required. The report's claims are the disclosed ones only.
+     */
+open func verifyPresentation(presentation: String, audience: String, nonce: String) -> VerificationReport  {
+    return try!  FfiConverterTypeVerificationReport_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_verifier_verify_presentation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(presentation),
+        FfiConverterString.lower(audience),
+        FfiConverterString.lower(nonce),uniffiCallStatus
     )
 })
 }
@@ -707,6 +2564,373 @@ public func FfiConverterTypeVerifier_lift(_ handle: UInt64) throws -> Verifier {
 #endif
 public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
     return FfiConverterTypeVerifier.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The holder's wallet: the encrypted credential store on the phone, with the
+ * platform's key store, key protector and HTTP stack plugged in.
+ *
+ * ```kotlin
+ * val wallet = Wallet.open(dbPath, AndroidKeyProtector(), AndroidKeyStore(), OkHttpBridge())
+ * val received = wallet.receiveOffer(offerLink)          // suspend
+ * wallet.list().forEach { println("${it.title}: ${it.state}") }
+ * val vp = wallet.presentSdJwt(received.id!!, listOf("given_name"), verifierId, nonce)
+ * ```
+ */
+public protocol WalletProtocol: AnyObject, Sendable {
+    
+    /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+    func openid4vpMatch(requestJson: String) throws  -> Openid4vpMatch
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+    func openid4vpRespond(requestJson: String, choices: [Openid4vpChoice]) throws  -> Openid4vpResponse
+    
+    /**
+     * Store a credential received by other means (any format, issued form); returns
+     * its id. It is not verified here: verify it first. Presenting it with key binding
+     * needs a holder key, which such credentials do not have in this wallet.
+     */
+    func add(credential: Data) throws  -> String
+    
+    /**
+     * Delete a credential and its device-binding key.
+     */
+    func delete(id: String) throws 
+    
+    /**
+     * One stored credential with its claims.
+     */
+    func get(id: String) throws  -> StoredCredential
+    
+    /**
+     * Every stored credential, as the card list shows it (empty after `wipe`).
+     */
+    func list() throws  -> [CredentialSummary]
+    
+    /**
+     * Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
+     * (paths such as `given_name`, `address.locality`; selectively-disclosable
+     * parents are disclosed with them) and add a Key Binding JWT for `audience` and
+     * `nonce`, signed by the credential's device-binding key in the key store.
+     */
+    func presentSdJwt(id: String, disclose: [String], audience: String, nonce: String) throws  -> String
+    
+    /**
+     * Receive the credential an OpenID4VCI offer link names (pre-authorised code
+     * flow): a new device-binding key is made in the key store, the credential is
+     * fetched, verified against the issuer's published keys and status list, stored
+     * when valid, and the issuer notified. The work runs on its own thread: cancelling
+     * the call does not cancel it, so the store and key store stay consistent (the
+     * credential is then stored, or not, as if the call had been awaited).
+     */
+    func receiveOffer(offerLink: String) async throws  -> ReceivedCredential
+    
+    /**
+     * Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
+     */
+    func startProximity() throws  -> ProximityPresentation
+    
+    /**
+     * Sign-out: delete every credential, the store's data key (the key protector's
+     * `destroyKey` is called), the database files and every device-binding key the wallet
+     * made. Afterwards `list` is empty and other operations fail with `storage`.
+     */
+    func wipe() throws 
+    
+}
+/**
+ * The holder's wallet: the encrypted credential store on the phone, with the
+ * platform's key store, key protector and HTTP stack plugged in.
+ *
+ * ```kotlin
+ * val wallet = Wallet.open(dbPath, AndroidKeyProtector(), AndroidKeyStore(), OkHttpBridge())
+ * val received = wallet.receiveOffer(offerLink)          // suspend
+ * wallet.list().forEach { println("${it.title}: ${it.state}") }
+ * val vp = wallet.presentSdJwt(received.id!!, listOf("given_name"), verifierId, nonce)
+ * ```
+ */
+open class Wallet: WalletProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_govcred_ffi_fn_clone_wallet(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_govcred_ffi_fn_free_wallet(handle, $0) }
+    }
+
+    
+    /**
+     * Open (or create) the encrypted store at `db_path`. Its data key is wrapped by
+     * `key_protector`; device-binding keys are made in `key_store`; `http` reaches
+     * issuers. A protector that does not open an existing store gives `wrong_key`
+     * and leaves it untouched.
+     */
+public static func `open`(dbPath: String, keyProtector: PlatformKeyProtector, keyStore: PlatformKeyStore, http: PlatformHttp)throws  -> Wallet  {
+    return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_constructor_wallet_open(
+        FfiConverterString.lower(dbPath),
+        FfiConverterTypePlatformKeyProtector_lower(keyProtector),
+        FfiConverterTypePlatformKeyStore_lower(keyStore),
+        FfiConverterTypePlatformHttp_lower(http),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+open func openid4vpMatch(requestJson: String)throws  -> Openid4vpMatch  {
+    return try  FfiConverterTypeOpenid4vpMatch_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(requestJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+open func openid4vpRespond(requestJson: String, choices: [Openid4vpChoice])throws  -> Openid4vpResponse  {
+    return try  FfiConverterTypeOpenid4vpResponse_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(requestJson),
+        FfiConverterSequenceTypeOpenid4vpChoice.lower(choices),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Store a credential received by other means (any format, issued form); returns
+     * its id. It is not verified here: verify it first. Presenting it with key binding
+     * needs a holder key, which such credentials do not have in this wallet.
+     */
+open func add(credential: Data)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_add(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(credential),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Delete a credential and its device-binding key.
+     */
+open func delete(id: String)throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * One stored credential with its claims.
+     */
+open func get(id: String)throws  -> StoredCredential  {
+    return try  FfiConverterTypeStoredCredential_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_get(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every stored credential, as the card list shows it (empty after `wipe`).
+     */
+open func list()throws  -> [CredentialSummary]  {
+    return try  FfiConverterSequenceTypeCredentialSummary.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
+     * (paths such as `given_name`, `address.locality`; selectively-disclosable
+     * parents are disclosed with them) and add a Key Binding JWT for `audience` and
+     * `nonce`, signed by the credential's device-binding key in the key store.
+     */
+open func presentSdJwt(id: String, disclose: [String], audience: String, nonce: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterSequenceString.lower(disclose),
+        FfiConverterString.lower(audience),
+        FfiConverterString.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Receive the credential an OpenID4VCI offer link names (pre-authorised code
+     * flow): a new device-binding key is made in the key store, the credential is
+     * fetched, verified against the issuer's published keys and status list, stored
+     * when valid, and the issuer notified. The work runs on its own thread: cancelling
+     * the call does not cancel it, so the store and key store stay consistent (the
+     * credential is then stored, or not, as if the call had been awaited).
+     */
+open func receiveOffer(offerLink: String)async throws  -> ReceivedCredential  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_govcred_ffi_fn_method_wallet_receive_offer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(offerLink)
+                )
+            },
+            pollFunc: ffi_govcred_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_govcred_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_govcred_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeReceivedCredential_lift,
+            errorHandler: FfiConverterTypeGovcredError_lift
+        )
+}
+    
+    /**
+     * Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
+     */
+open func startProximity()throws  -> ProximityPresentation  {
+    return try  FfiConverterTypeProximityPresentation_lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_start_proximity(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sign-out: delete every credential, the store's data key (the key protector's
+     * `destroyKey` is called), the database files and every device-binding key the wallet
+     * made. Afterwards `list` is empty and other operations fail with `storage`.
+     */
+open func wipe()throws   {try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_wipe(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWallet: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Wallet
+
+    public static func lift(_ handle: UInt64) throws -> Wallet {
+        return Wallet(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Wallet) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Wallet {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Wallet, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWallet_lift(_ handle: UInt64) throws -> Wallet {
+    return try FfiConverterTypeWallet.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UInt64 {
+    return FfiConverterTypeWallet.lower(value)
 }
 
 
@@ -792,6 +3016,980 @@ public func FfiConverterTypeCheck_lower(_ value: Check) -> RustBuffer {
 
 
 /**
+ * A credential's entry in a status list, as checked.
+ */
+public struct CredentialStatus: Equatable, Hashable {
+    /**
+     * `valid`, `invalid` (revoked), `suspended`, `application_specific` or `unknown`
+     * (no list was available: never reported as revoked).
+     */
+    public var state: String
+    /**
+     * The status list the credential points to (fetch it and pass it to
+     * `Verifier.fromTrust` to check it offline).
+     */
+    public var listUri: String
+    /**
+     * The credential's index in it.
+     */
+    public var index: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `valid`, `invalid` (revoked), `suspended`, `application_specific` or `unknown`
+         * (no list was available: never reported as revoked).
+         */state: String, 
+        /**
+         * The status list the credential points to (fetch it and pass it to
+         * `Verifier.fromTrust` to check it offline).
+         */listUri: String, 
+        /**
+         * The credential's index in it.
+         */index: UInt64) {
+        self.state = state
+        self.listUri = listUri
+        self.index = index
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CredentialStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialStatus {
+        return
+            try CredentialStatus(
+                state: FfiConverterString.read(from: &buf), 
+                listUri: FfiConverterString.read(from: &buf), 
+                index: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CredentialStatus, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterString.write(value.listUri, into: &buf)
+        FfiConverterUInt64.write(value.index, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStatus_lift(_ buf: RustBuffer) throws -> CredentialStatus {
+    return try FfiConverterTypeCredentialStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStatus_lower(_ value: CredentialStatus) -> RustBuffer {
+    return FfiConverterTypeCredentialStatus.lower(value)
+}
+
+
+/**
+ * A stored credential as the card list shows it (no claims: see [`Wallet::get`]).
+ */
+public struct CredentialSummary: Equatable, Hashable {
+    /**
+     * The store's id for it.
+     */
+    public var id: String
+    /**
+     * `jwt-vc`, `sd-jwt-vc`, `mdoc`, `di-vc`.
+     */
+    public var format: String
+    /**
+     * Issuer identifier.
+     */
+    public var issuer: String
+    /**
+     * Credential types (VC types, SD-JWT `vct`, mdoc docType).
+     */
+    public var types: [String]
+    /**
+     * Start of validity (RFC 3339).
+     */
+    public var validFrom: String?
+    /**
+     * End of validity (RFC 3339).
+     */
+    public var validUntil: String?
+    /**
+     * Lifecycle state now.
+     */
+    public var state: CredentialState
+    /**
+     * Show the card as invalid (expired, revoked, suspended…).
+     */
+    public var showAsInvalid: Bool
+    /**
+     * Offer the holder a refresh.
+     */
+    public var offerRefresh: Bool
+    /**
+     * A newer version is waiting for acceptance.
+     */
+    public var updatePending: Bool
+    /**
+     * The card's title.
+     */
+    public var title: String
+    /**
+     * The holder's name, when the credential carries one.
+     */
+    public var holderName: String?
+    /**
+     * When it was received (RFC 3339).
+     */
+    public var receivedAt: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The store's id for it.
+         */id: String, 
+        /**
+         * `jwt-vc`, `sd-jwt-vc`, `mdoc`, `di-vc`.
+         */format: String, 
+        /**
+         * Issuer identifier.
+         */issuer: String, 
+        /**
+         * Credential types (VC types, SD-JWT `vct`, mdoc docType).
+         */types: [String], 
+        /**
+         * Start of validity (RFC 3339).
+         */validFrom: String?, 
+        /**
+         * End of validity (RFC 3339).
+         */validUntil: String?, 
+        /**
+         * Lifecycle state now.
+         */state: CredentialState, 
+        /**
+         * Show the card as invalid (expired, revoked, suspended…).
+         */showAsInvalid: Bool, 
+        /**
+         * Offer the holder a refresh.
+         */offerRefresh: Bool, 
+        /**
+         * A newer version is waiting for acceptance.
+         */updatePending: Bool, 
+        /**
+         * The card's title.
+         */title: String, 
+        /**
+         * The holder's name, when the credential carries one.
+         */holderName: String?, 
+        /**
+         * When it was received (RFC 3339).
+         */receivedAt: String) {
+        self.id = id
+        self.format = format
+        self.issuer = issuer
+        self.types = types
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.state = state
+        self.showAsInvalid = showAsInvalid
+        self.offerRefresh = offerRefresh
+        self.updatePending = updatePending
+        self.title = title
+        self.holderName = holderName
+        self.receivedAt = receivedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CredentialSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialSummary {
+        return
+            try CredentialSummary(
+                id: FfiConverterString.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                types: FfiConverterSequenceString.read(from: &buf), 
+                validFrom: FfiConverterOptionString.read(from: &buf), 
+                validUntil: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterTypeCredentialState.read(from: &buf), 
+                showAsInvalid: FfiConverterBool.read(from: &buf), 
+                offerRefresh: FfiConverterBool.read(from: &buf), 
+                updatePending: FfiConverterBool.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                holderName: FfiConverterOptionString.read(from: &buf), 
+                receivedAt: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CredentialSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterSequenceString.write(value.types, into: &buf)
+        FfiConverterOptionString.write(value.validFrom, into: &buf)
+        FfiConverterOptionString.write(value.validUntil, into: &buf)
+        FfiConverterTypeCredentialState.write(value.state, into: &buf)
+        FfiConverterBool.write(value.showAsInvalid, into: &buf)
+        FfiConverterBool.write(value.offerRefresh, into: &buf)
+        FfiConverterBool.write(value.updatePending, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.holderName, into: &buf)
+        FfiConverterString.write(value.receivedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialSummary_lift(_ buf: RustBuffer) throws -> CredentialSummary {
+    return try FfiConverterTypeCredentialSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialSummary_lower(_ value: CredentialSummary) -> RustBuffer {
+    return FfiConverterTypeCredentialSummary.lower(value)
+}
+
+
+/**
+ * A field of a `direct_post` form (URL-decoded).
+ */
+public struct FormField: Equatable, Hashable {
+    /**
+     * Field name (`vp_token`, `state`).
+     */
+    public var name: String
+    /**
+     * Field value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Field name (`vp_token`, `state`).
+         */name: String, 
+        /**
+         * Field value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FormField: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFormField: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FormField {
+        return
+            try FormField(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FormField, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lift(_ buf: RustBuffer) throws -> FormField {
+    return try FfiConverterTypeFormField.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lower(_ value: FormField) -> RustBuffer {
+    return FfiConverterTypeFormField.lower(value)
+}
+
+
+/**
+ * A header of an HTTP request or response.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Header name.
+     */
+    public var name: String
+    /**
+     * Header value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Header name.
+         */name: String, 
+        /**
+         * Header value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * An HTTP request the core asks the app to send.
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET` or `POST`.
+     */
+    public var method: String
+    /**
+     * Absolute URL.
+     */
+    public var url: String
+    /**
+     * Headers to send, in order.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body (empty for `GET`).
+     */
+    public var body: Data
+    /**
+     * Largest response body the core accepts: stop reading past it.
+     */
+    public var maxResponseBytes: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `GET` or `POST`.
+         */method: String, 
+        /**
+         * Absolute URL.
+         */url: String, 
+        /**
+         * Headers to send, in order.
+         */headers: [HttpHeader], 
+        /**
+         * The body (empty for `GET`).
+         */body: Data, 
+        /**
+         * Largest response body the core accepts: stop reading past it.
+         */maxResponseBytes: UInt64) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf), 
+                maxResponseBytes: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+        FfiConverterUInt64.write(value.maxResponseBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * The answer to an [`HttpRequest`].
+ */
+public struct HttpResponse: Equatable, Hashable {
+    /**
+     * Status code (any: a 4xx is a response, not an error).
+     */
+    public var status: UInt16
+    /**
+     * Response headers.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Status code (any: a 4xx is a response, not an error).
+         */status: UInt16, 
+        /**
+         * Response headers.
+         */headers: [HttpHeader], 
+        /**
+         * The body.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * A stored credential that can answer a credential query, and what it would disclose.
+ */
+public struct Openid4vpCandidate: Equatable, Hashable {
+    /**
+     * The store's id of the credential.
+     */
+    public var credentialId: String
+    /**
+     * The claim paths that would be disclosed (`address.locality`).
+     */
+    public var disclose: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The store's id of the credential.
+         */credentialId: String, 
+        /**
+         * The claim paths that would be disclosed (`address.locality`).
+         */disclose: [String]) {
+        self.credentialId = credentialId
+        self.disclose = disclose
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpCandidate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpCandidate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpCandidate {
+        return
+            try Openid4vpCandidate(
+                credentialId: FfiConverterString.read(from: &buf), 
+                disclose: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpCandidate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.credentialId, into: &buf)
+        FfiConverterSequenceString.write(value.disclose, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpCandidate_lift(_ buf: RustBuffer) throws -> Openid4vpCandidate {
+    return try FfiConverterTypeOpenid4vpCandidate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpCandidate_lower(_ value: Openid4vpCandidate) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpCandidate.lower(value)
+}
+
+
+/**
+ * The holder's choice of credential for one query.
+ */
+public struct Openid4vpChoice: Equatable, Hashable {
+    /**
+     * The query answered.
+     */
+    public var queryId: String
+    /**
+     * The stored credential chosen (one of the query's candidates).
+     */
+    public var credentialId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The query answered.
+         */queryId: String, 
+        /**
+         * The stored credential chosen (one of the query's candidates).
+         */credentialId: String) {
+        self.queryId = queryId
+        self.credentialId = credentialId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpChoice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpChoice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpChoice {
+        return
+            try Openid4vpChoice(
+                queryId: FfiConverterString.read(from: &buf), 
+                credentialId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpChoice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.queryId, into: &buf)
+        FfiConverterString.write(value.credentialId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpChoice_lift(_ buf: RustBuffer) throws -> Openid4vpChoice {
+    return try FfiConverterTypeOpenid4vpChoice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpChoice_lower(_ value: Openid4vpChoice) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpChoice.lower(value)
+}
+
+
+/**
+ * What a verifier asks for, matched against the wallet: for the consent screen.
+ */
+public struct Openid4vpMatch: Equatable, Hashable {
+    /**
+     * The verifier's `client_id` (with its prefix).
+     */
+    public var clientId: String
+    /**
+     * Whether the verifier was authenticated (signed request checked against trust).
+     */
+    public var verifierAuthenticated: Bool
+    /**
+     * A name that authentication checked, if any.
+     */
+    public var verifierName: String?
+    /**
+     * Where the response goes.
+     */
+    public var responseUri: String?
+    /**
+     * Per credential query.
+     */
+    public var queries: [Openid4vpQuery]
+    /**
+     * What cannot be satisfied, for people (empty when the request can be met).
+     */
+    public var missing: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The verifier's `client_id` (with its prefix).
+         */clientId: String, 
+        /**
+         * Whether the verifier was authenticated (signed request checked against trust).
+         */verifierAuthenticated: Bool, 
+        /**
+         * A name that authentication checked, if any.
+         */verifierName: String?, 
+        /**
+         * Where the response goes.
+         */responseUri: String?, 
+        /**
+         * Per credential query.
+         */queries: [Openid4vpQuery], 
+        /**
+         * What cannot be satisfied, for people (empty when the request can be met).
+         */missing: [String]) {
+        self.clientId = clientId
+        self.verifierAuthenticated = verifierAuthenticated
+        self.verifierName = verifierName
+        self.responseUri = responseUri
+        self.queries = queries
+        self.missing = missing
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpMatch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpMatch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpMatch {
+        return
+            try Openid4vpMatch(
+                clientId: FfiConverterString.read(from: &buf), 
+                verifierAuthenticated: FfiConverterBool.read(from: &buf), 
+                verifierName: FfiConverterOptionString.read(from: &buf), 
+                responseUri: FfiConverterOptionString.read(from: &buf), 
+                queries: FfiConverterSequenceTypeOpenid4vpQuery.read(from: &buf), 
+                missing: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpMatch, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterBool.write(value.verifierAuthenticated, into: &buf)
+        FfiConverterOptionString.write(value.verifierName, into: &buf)
+        FfiConverterOptionString.write(value.responseUri, into: &buf)
+        FfiConverterSequenceTypeOpenid4vpQuery.write(value.queries, into: &buf)
+        FfiConverterSequenceString.write(value.missing, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpMatch_lift(_ buf: RustBuffer) throws -> Openid4vpMatch {
+    return try FfiConverterTypeOpenid4vpMatch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpMatch_lower(_ value: Openid4vpMatch) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpMatch.lower(value)
+}
+
+
+/**
+ * One credential query of the request and the stored credentials that answer it.
+ */
+public struct Openid4vpQuery: Equatable, Hashable {
+    /**
+     * The query id (answer with it in [`Openid4vpChoice`]).
+     */
+    public var queryId: String
+    /**
+     * Whether the request needs it answered.
+     */
+    public var required: Bool
+    /**
+     * Matching stored credentials (empty: cannot be answered).
+     */
+    public var candidates: [Openid4vpCandidate]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The query id (answer with it in [`Openid4vpChoice`]).
+         */queryId: String, 
+        /**
+         * Whether the request needs it answered.
+         */required: Bool, 
+        /**
+         * Matching stored credentials (empty: cannot be answered).
+         */candidates: [Openid4vpCandidate]) {
+        self.queryId = queryId
+        self.required = required
+        self.candidates = candidates
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpQuery {
+        return
+            try Openid4vpQuery(
+                queryId: FfiConverterString.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                candidates: FfiConverterSequenceTypeOpenid4vpCandidate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpQuery, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.queryId, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterSequenceTypeOpenid4vpCandidate.write(value.candidates, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpQuery_lift(_ buf: RustBuffer) throws -> Openid4vpQuery {
+    return try FfiConverterTypeOpenid4vpQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpQuery_lower(_ value: Openid4vpQuery) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpQuery.lower(value)
+}
+
+
+/**
+ * The response to send: POST `form` (`application/x-www-form-urlencoded`) to
+ * `response_uri`.
+ */
+public struct Openid4vpResponse: Equatable, Hashable {
+    /**
+     * Where to POST it.
+     */
+    public var responseUri: String?
+    /**
+     * The form fields (`vp_token`, `state`).
+     */
+    public var form: [FormField]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where to POST it.
+         */responseUri: String?, 
+        /**
+         * The form fields (`vp_token`, `state`).
+         */form: [FormField]) {
+        self.responseUri = responseUri
+        self.form = form
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Openid4vpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenid4vpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Openid4vpResponse {
+        return
+            try Openid4vpResponse(
+                responseUri: FfiConverterOptionString.read(from: &buf), 
+                form: FfiConverterSequenceTypeFormField.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Openid4vpResponse, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.responseUri, into: &buf)
+        FfiConverterSequenceTypeFormField.write(value.form, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpResponse_lift(_ buf: RustBuffer) throws -> Openid4vpResponse {
+    return try FfiConverterTypeOpenid4vpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenid4vpResponse_lower(_ value: Openid4vpResponse) -> RustBuffer {
+    return FfiConverterTypeOpenid4vpResponse.lower(value)
+}
+
+
+/**
  * A problem found by a verification.
  */
 public struct Problem: Equatable, Hashable {
@@ -861,6 +4059,515 @@ public func FfiConverterTypeProblem_lower(_ value: Problem) -> RustBuffer {
 
 
 /**
+ * What a reader's message was: a request to show on the consent screen, or the end
+ * of the session.
+ */
+public struct ProximityRequest: Equatable, Hashable {
+    /**
+     * The reader ended the session (no documents then).
+     */
+    public var terminated: Bool
+    /**
+     * The documents asked for.
+     */
+    public var documents: [RequestedDocument]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The reader ended the session (no documents then).
+         */terminated: Bool, 
+        /**
+         * The documents asked for.
+         */documents: [RequestedDocument]) {
+        self.terminated = terminated
+        self.documents = documents
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProximityRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProximityRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProximityRequest {
+        return
+            try ProximityRequest(
+                terminated: FfiConverterBool.read(from: &buf), 
+                documents: FfiConverterSequenceTypeRequestedDocument.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProximityRequest, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.terminated, into: &buf)
+        FfiConverterSequenceTypeRequestedDocument.write(value.documents, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProximityRequest_lift(_ buf: RustBuffer) throws -> ProximityRequest {
+    return try FfiConverterTypeProximityRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProximityRequest_lower(_ value: ProximityRequest) -> RustBuffer {
+    return FfiConverterTypeProximityRequest.lower(value)
+}
+
+
+/**
+ * The outcome of [`Wallet::receive_offer`].
+ */
+public struct ReceivedCredential: Equatable, Hashable {
+    /**
+     * The store's id, when it was stored (only a valid credential is stored).
+     */
+    public var id: String?
+    /**
+     * The OpenID4VCI format (`dc+sd-jwt`, `mso_mdoc`, `jwt_vc_json`).
+     */
+    public var format: String
+    /**
+     * The credential issuer's URL.
+     */
+    public var issuer: String
+    /**
+     * The credential configuration received.
+     */
+    public var configurationId: String
+    /**
+     * Verification against the issuer's published keys and status list.
+     */
+    public var report: VerificationReport
+    /**
+     * Whether the issuer acknowledged the notification (accepted / failure).
+     */
+    public var notified: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The store's id, when it was stored (only a valid credential is stored).
+         */id: String?, 
+        /**
+         * The OpenID4VCI format (`dc+sd-jwt`, `mso_mdoc`, `jwt_vc_json`).
+         */format: String, 
+        /**
+         * The credential issuer's URL.
+         */issuer: String, 
+        /**
+         * The credential configuration received.
+         */configurationId: String, 
+        /**
+         * Verification against the issuer's published keys and status list.
+         */report: VerificationReport, 
+        /**
+         * Whether the issuer acknowledged the notification (accepted / failure).
+         */notified: Bool) {
+        self.id = id
+        self.format = format
+        self.issuer = issuer
+        self.configurationId = configurationId
+        self.report = report
+        self.notified = notified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReceivedCredential: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReceivedCredential: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReceivedCredential {
+        return
+            try ReceivedCredential(
+                id: FfiConverterOptionString.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                configurationId: FfiConverterString.read(from: &buf), 
+                report: FfiConverterTypeVerificationReport.read(from: &buf), 
+                notified: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReceivedCredential, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.configurationId, into: &buf)
+        FfiConverterTypeVerificationReport.write(value.report, into: &buf)
+        FfiConverterBool.write(value.notified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedCredential_lift(_ buf: RustBuffer) throws -> ReceivedCredential {
+    return try FfiConverterTypeReceivedCredential.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedCredential_lower(_ value: ReceivedCredential) -> RustBuffer {
+    return FfiConverterTypeReceivedCredential.lower(value)
+}
+
+
+/**
+ * One document a reader asks for.
+ */
+public struct RequestedDocument: Equatable, Hashable {
+    /**
+     * The docType asked for.
+     */
+    public var doctype: String
+    /**
+     * The elements asked for.
+     */
+    public var elements: [RequestedElement]
+    /**
+     * The authenticated reader (its certificate subject), when the request was signed
+     * by a reader the wallet trusts.
+     */
+    public var readerName: String?
+    /**
+     * Why reader authentication failed, when the request was signed but could not
+     * be authenticated (show the reader as unverified).
+     */
+    public var readerProblem: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The docType asked for.
+         */doctype: String, 
+        /**
+         * The elements asked for.
+         */elements: [RequestedElement], 
+        /**
+         * The authenticated reader (its certificate subject), when the request was signed
+         * by a reader the wallet trusts.
+         */readerName: String?, 
+        /**
+         * Why reader authentication failed, when the request was signed but could not
+         * be authenticated (show the reader as unverified).
+         */readerProblem: String?) {
+        self.doctype = doctype
+        self.elements = elements
+        self.readerName = readerName
+        self.readerProblem = readerProblem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RequestedDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestedDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestedDocument {
+        return
+            try RequestedDocument(
+                doctype: FfiConverterString.read(from: &buf), 
+                elements: FfiConverterSequenceTypeRequestedElement.read(from: &buf), 
+                readerName: FfiConverterOptionString.read(from: &buf), 
+                readerProblem: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RequestedDocument, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.doctype, into: &buf)
+        FfiConverterSequenceTypeRequestedElement.write(value.elements, into: &buf)
+        FfiConverterOptionString.write(value.readerName, into: &buf)
+        FfiConverterOptionString.write(value.readerProblem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestedDocument_lift(_ buf: RustBuffer) throws -> RequestedDocument {
+    return try FfiConverterTypeRequestedDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestedDocument_lower(_ value: RequestedDocument) -> RustBuffer {
+    return FfiConverterTypeRequestedDocument.lower(value)
+}
+
+
+/**
+ * One requested data element.
+ */
+public struct RequestedElement: Equatable, Hashable {
+    /**
+     * Namespace, e.g. `org.iso.18013.5.1`.
+     */
+    public var namespace: String
+    /**
+     * Element identifier, e.g. `age_over_18`.
+     */
+    public var element: String
+    /**
+     * Whether the reader says it will keep the value.
+     */
+    public var intentToRetain: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Namespace, e.g. `org.iso.18013.5.1`.
+         */namespace: String, 
+        /**
+         * Element identifier, e.g. `age_over_18`.
+         */element: String, 
+        /**
+         * Whether the reader says it will keep the value.
+         */intentToRetain: Bool) {
+        self.namespace = namespace
+        self.element = element
+        self.intentToRetain = intentToRetain
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RequestedElement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestedElement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestedElement {
+        return
+            try RequestedElement(
+                namespace: FfiConverterString.read(from: &buf), 
+                element: FfiConverterString.read(from: &buf), 
+                intentToRetain: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RequestedElement, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.namespace, into: &buf)
+        FfiConverterString.write(value.element, into: &buf)
+        FfiConverterBool.write(value.intentToRetain, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestedElement_lift(_ buf: RustBuffer) throws -> RequestedElement {
+    return try FfiConverterTypeRequestedElement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestedElement_lower(_ value: RequestedElement) -> RustBuffer {
+    return FfiConverterTypeRequestedElement.lower(value)
+}
+
+
+/**
+ * A stored credential with its claims.
+ */
+public struct StoredCredential: Equatable, Hashable {
+    /**
+     * What the card list shows.
+     */
+    public var summary: CredentialSummary
+    /**
+     * Every claim, as JSON text (mdoc: `{namespace: {element: value}}`).
+     */
+    public var claimsJson: String
+    /**
+     * The credential as received.
+     */
+    public var credential: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the card list shows.
+         */summary: CredentialSummary, 
+        /**
+         * Every claim, as JSON text (mdoc: `{namespace: {element: value}}`).
+         */claimsJson: String, 
+        /**
+         * The credential as received.
+         */credential: Data) {
+        self.summary = summary
+        self.claimsJson = claimsJson
+        self.credential = credential
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoredCredential: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredCredential: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredCredential {
+        return
+            try StoredCredential(
+                summary: FfiConverterTypeCredentialSummary.read(from: &buf), 
+                claimsJson: FfiConverterString.read(from: &buf), 
+                credential: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoredCredential, into buf: inout [UInt8]) {
+        FfiConverterTypeCredentialSummary.write(value.summary, into: &buf)
+        FfiConverterString.write(value.claimsJson, into: &buf)
+        FfiConverterData.write(value.credential, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredCredential_lift(_ buf: RustBuffer) throws -> StoredCredential {
+    return try FfiConverterTypeStoredCredential.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredCredential_lower(_ value: StoredCredential) -> RustBuffer {
+    return FfiConverterTypeStoredCredential.lower(value)
+}
+
+
+/**
+ * The trust bundle a report was checked against.
+ */
+public struct TrustBundleUsed: Equatable, Hashable {
+    /**
+     * When the bundle was made (RFC 3339).
+     */
+    public var issuedAt: String
+    /**
+     * When it expires (RFC 3339).
+     */
+    public var expiresAt: String
+    /**
+     * Its age at the check, in seconds.
+     */
+    public var ageSecs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the bundle was made (RFC 3339).
+         */issuedAt: String, 
+        /**
+         * When it expires (RFC 3339).
+         */expiresAt: String, 
+        /**
+         * Its age at the check, in seconds.
+         */ageSecs: Int64) {
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.ageSecs = ageSecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrustBundleUsed: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrustBundleUsed: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrustBundleUsed {
+        return
+            try TrustBundleUsed(
+                issuedAt: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterString.read(from: &buf), 
+                ageSecs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrustBundleUsed, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.issuedAt, into: &buf)
+        FfiConverterString.write(value.expiresAt, into: &buf)
+        FfiConverterInt64.write(value.ageSecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustBundleUsed_lift(_ buf: RustBuffer) throws -> TrustBundleUsed {
+    return try FfiConverterTypeTrustBundleUsed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustBundleUsed_lower(_ value: TrustBundleUsed) -> RustBuffer {
+    return FfiConverterTypeTrustBundleUsed.lower(value)
+}
+
+
+/**
  * The verification report.
  */
 public struct VerificationReport: Equatable, Hashable {
@@ -901,6 +4608,14 @@ public struct VerificationReport: Equatable, Hashable {
      */
     public var checkedAt: String
     /**
+     * The credential's status entry and what its list says, when it has one.
+     */
+    public var status: CredentialStatus?
+    /**
+     * The trust bundle the check was made against (issued and expiry times, age).
+     */
+    public var trustBundle: TrustBundleUsed?
+    /**
      * Every check made.
      */
     public var checks: [Check]
@@ -940,6 +4655,12 @@ public struct VerificationReport: Equatable, Hashable {
          * Time of the check (RFC 3339).
          */checkedAt: String, 
         /**
+         * The credential's status entry and what its list says, when it has one.
+         */status: CredentialStatus?, 
+        /**
+         * The trust bundle the check was made against (issued and expiry times, age).
+         */trustBundle: TrustBundleUsed?, 
+        /**
          * Every check made.
          */checks: [Check], 
         /**
@@ -954,6 +4675,8 @@ public struct VerificationReport: Equatable, Hashable {
         self.validFrom = validFrom
         self.validUntil = validUntil
         self.checkedAt = checkedAt
+        self.status = status
+        self.trustBundle = trustBundle
         self.checks = checks
         self.errors = errors
     }
@@ -983,6 +4706,8 @@ public struct FfiConverterTypeVerificationReport: FfiConverterRustBuffer {
                 validFrom: FfiConverterOptionString.read(from: &buf), 
                 validUntil: FfiConverterOptionString.read(from: &buf), 
                 checkedAt: FfiConverterString.read(from: &buf), 
+                status: FfiConverterOptionTypeCredentialStatus.read(from: &buf), 
+                trustBundle: FfiConverterOptionTypeTrustBundleUsed.read(from: &buf), 
                 checks: FfiConverterSequenceTypeCheck.read(from: &buf), 
                 errors: FfiConverterSequenceTypeProblem.read(from: &buf)
         )
@@ -998,6 +4723,8 @@ public struct FfiConverterTypeVerificationReport: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.validFrom, into: &buf)
         FfiConverterOptionString.write(value.validUntil, into: &buf)
         FfiConverterString.write(value.checkedAt, into: &buf)
+        FfiConverterOptionTypeCredentialStatus.write(value.status, into: &buf)
+        FfiConverterOptionTypeTrustBundleUsed.write(value.trustBundle, into: &buf)
         FfiConverterSequenceTypeCheck.write(value.checks, into: &buf)
         FfiConverterSequenceTypeProblem.write(value.errors, into: &buf)
     }
@@ -1017,6 +4744,131 @@ public func FfiConverterTypeVerificationReport_lift(_ buf: RustBuffer) throws ->
 public func FfiConverterTypeVerificationReport_lower(_ value: VerificationReport) -> RustBuffer {
     return FfiConverterTypeVerificationReport.lower(value)
 }
+
+
+/**
+ * Where a stored credential stands, as the card list shows it.
+ */
+
+public enum CredentialState: Equatable, Hashable {
+    
+    /**
+     * Usable.
+     */
+    case valid
+    /**
+     * Usable, but the issuer expects an update: offer a refresh.
+     */
+    case updateExpected
+    /**
+     * Before its validity window.
+     */
+    case notYetValid
+    /**
+     * Past its validity window.
+     */
+    case expired
+    /**
+     * The issuer suspended it.
+     */
+    case suspended
+    /**
+     * The status list gives a non-valid application-specific value.
+     */
+    case statusNotValid
+    /**
+     * The issuer revoked it.
+     */
+    case revoked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CredentialState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialState: FfiConverterRustBuffer {
+    typealias SwiftType = CredentialState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .updateExpected
+        
+        case 3: return .notYetValid
+        
+        case 4: return .expired
+        
+        case 5: return .suspended
+        
+        case 6: return .statusNotValid
+        
+        case 7: return .revoked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CredentialState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .updateExpected:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notYetValid:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .suspended:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .statusNotValid:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialState_lift(_ buf: RustBuffer) throws -> CredentialState {
+    return try FfiConverterTypeCredentialState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialState_lower(_ value: CredentialState) -> RustBuffer {
+    return FfiConverterTypeCredentialState.lower(value)
+}
+
 
 
 /**
@@ -1137,6 +4989,98 @@ public enum ErrorCode: Equatable, Hashable {
      * `crypto_backend`
      */
     case cryptoBackend
+    /**
+     * `corrupt`
+     */
+    case corrupt
+    /**
+     * `wrong_key`
+     */
+    case wrongKey
+    /**
+     * `key_invalidated`
+     */
+    case keyInvalidated
+    /**
+     * `key_not_found`
+     */
+    case keyNotFound
+    /**
+     * `not_found`
+     */
+    case notFound
+    /**
+     * `storage`
+     */
+    case storage
+    /**
+     * `device_auth_unavailable`
+     */
+    case deviceAuthUnavailable
+    /**
+     * `trust_bundle_expired`
+     */
+    case trustBundleExpired
+    /**
+     * `session_decryption_failed`
+     */
+    case sessionDecryptionFailed
+    /**
+     * `session_state`
+     */
+    case sessionState
+    /**
+     * `audience_mismatch`
+     */
+    case audienceMismatch
+    /**
+     * `no_matching_credential`
+     */
+    case noMatchingCredential
+    /**
+     * `invalid_grant`
+     */
+    case invalidGrant
+    /**
+     * `invalid_token`
+     */
+    case invalidToken
+    /**
+     * `invalid_proof`
+     */
+    case invalidProof
+    /**
+     * `invalid_nonce`
+     */
+    case invalidNonce
+    /**
+     * `invalid_request`
+     */
+    case invalidRequest
+    /**
+     * `unsupported_grant_type`
+     */
+    case unsupportedGrantType
+    /**
+     * `unknown_credential_configuration`
+     */
+    case unknownCredentialConfiguration
+    /**
+     * `invalid_notification_id`
+     */
+    case invalidNotificationId
+    /**
+     * `invalid_notification_request`
+     */
+    case invalidNotificationRequest
+    /**
+     * `insecure_url`
+     */
+    case insecureUrl
+    /**
+     * `http_failed`
+     */
+    case httpFailed
 
 
 
@@ -1213,6 +5157,52 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         case 27: return .signerFailed
         
         case 28: return .cryptoBackend
+        
+        case 29: return .corrupt
+        
+        case 30: return .wrongKey
+        
+        case 31: return .keyInvalidated
+        
+        case 32: return .keyNotFound
+        
+        case 33: return .notFound
+        
+        case 34: return .storage
+        
+        case 35: return .deviceAuthUnavailable
+        
+        case 36: return .trustBundleExpired
+        
+        case 37: return .sessionDecryptionFailed
+        
+        case 38: return .sessionState
+        
+        case 39: return .audienceMismatch
+        
+        case 40: return .noMatchingCredential
+        
+        case 41: return .invalidGrant
+        
+        case 42: return .invalidToken
+        
+        case 43: return .invalidProof
+        
+        case 44: return .invalidNonce
+        
+        case 45: return .invalidRequest
+        
+        case 46: return .unsupportedGrantType
+        
+        case 47: return .unknownCredentialConfiguration
+        
+        case 48: return .invalidNotificationId
+        
+        case 49: return .invalidNotificationRequest
+        
+        case 50: return .insecureUrl
+        
+        case 51: return .httpFailed
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -1333,6 +5323,98 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         case .cryptoBackend:
             writeInt(&buf, Int32(28))
         
+        
+        case .corrupt:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .wrongKey:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .keyInvalidated:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .keyNotFound:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .notFound:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .deviceAuthUnavailable:
+            writeInt(&buf, Int32(35))
+        
+        
+        case .trustBundleExpired:
+            writeInt(&buf, Int32(36))
+        
+        
+        case .sessionDecryptionFailed:
+            writeInt(&buf, Int32(37))
+        
+        
+        case .sessionState:
+            writeInt(&buf, Int32(38))
+        
+        
+        case .audienceMismatch:
+            writeInt(&buf, Int32(39))
+        
+        
+        case .noMatchingCredential:
+            writeInt(&buf, Int32(40))
+        
+        
+        case .invalidGrant:
+            writeInt(&buf, Int32(41))
+        
+        
+        case .invalidToken:
+            writeInt(&buf, Int32(42))
+        
+        
+        case .invalidProof:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .invalidNonce:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .invalidRequest:
+            writeInt(&buf, Int32(45))
+        
+        
+        case .unsupportedGrantType:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .unknownCredentialConfiguration:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .invalidNotificationId:
+            writeInt(&buf, Int32(48))
+        
+        
+        case .invalidNotificationRequest:
+            writeInt(&buf, Int32(49))
+        
+        
+        case .insecureUrl:
+            writeInt(&buf, Int32(50))
+        
+        
+        case .httpFailed:
+            writeInt(&buf, Int32(51))
+        
         }
     }
 }
@@ -1446,6 +5528,30 @@ public func FfiConverterTypeGovcredError_lower(_ value: GovcredError) -> RustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -1462,6 +5568,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCredentialStatus: FfiConverterRustBuffer {
+    typealias SwiftType = CredentialStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCredentialStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCredentialStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTrustBundleUsed: FfiConverterRustBuffer {
+    typealias SwiftType = TrustBundleUsed?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTrustBundleUsed.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTrustBundleUsed.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1520,6 +5674,156 @@ fileprivate struct FfiConverterSequenceTypeCheck: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCredentialSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [CredentialSummary]
+
+    public static func write(_ value: [CredentialSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCredentialSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CredentialSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CredentialSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCredentialSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFormField: FfiConverterRustBuffer {
+    typealias SwiftType = [FormField]
+
+    public static func write(_ value: [FormField], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFormField.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FormField] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FormField]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFormField.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenid4vpCandidate: FfiConverterRustBuffer {
+    typealias SwiftType = [Openid4vpCandidate]
+
+    public static func write(_ value: [Openid4vpCandidate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenid4vpCandidate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Openid4vpCandidate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Openid4vpCandidate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenid4vpCandidate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenid4vpChoice: FfiConverterRustBuffer {
+    typealias SwiftType = [Openid4vpChoice]
+
+    public static func write(_ value: [Openid4vpChoice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenid4vpChoice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Openid4vpChoice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Openid4vpChoice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenid4vpChoice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpenid4vpQuery: FfiConverterRustBuffer {
+    typealias SwiftType = [Openid4vpQuery]
+
+    public static func write(_ value: [Openid4vpQuery], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpenid4vpQuery.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Openid4vpQuery] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Openid4vpQuery]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpenid4vpQuery.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeProblem: FfiConverterRustBuffer {
     typealias SwiftType = [Problem]
 
@@ -1539,6 +5843,129 @@ fileprivate struct FfiConverterSequenceTypeProblem: FfiConverterRustBuffer {
             seq.append(try FfiConverterTypeProblem.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRequestedDocument: FfiConverterRustBuffer {
+    typealias SwiftType = [RequestedDocument]
+
+    public static func write(_ value: [RequestedDocument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRequestedDocument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RequestedDocument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RequestedDocument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRequestedDocument.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRequestedElement: FfiConverterRustBuffer {
+    typealias SwiftType = [RequestedElement]
+
+    public static func write(_ value: [RequestedElement], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRequestedElement.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RequestedElement] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RequestedElement]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRequestedElement.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVerificationReport: FfiConverterRustBuffer {
+    typealias SwiftType = [VerificationReport]
+
+    public static func write(_ value: [VerificationReport], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVerificationReport.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VerificationReport] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VerificationReport]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVerificationReport.read(from: &buf))
+        }
+        return seq
+    }
+}
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureGovcredFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
     }
 }
 /**
@@ -1568,19 +5995,142 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_govcred_ffi_checksum_func_generate_p256_jwk() != 33866) {
+    if (uniffi_govcred_ffi_checksum_func_generate_p256_jwk() != 61050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_govcred_ffi_checksum_method_verifier_verify() != 24943) {
+    if (uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc() != 39011) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_govcred_ffi_checksum_method_verifier_verify_at() != 60604) {
+    if (uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc() != 37110) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_govcred_ffi_checksum_constructor_verifier_new() != 7824) {
+    if (uniffi_govcred_ffi_checksum_method_issuer_public_jwk() != 46448) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_openid4vpsession_check() != 61003) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce() != 56475) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json() != 51835) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformhttp_send() != 632) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap() != 54149) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap() != 23846) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key() != 4601) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeystore_create_key() != 48126) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeystore_public_key() != 45832) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeystore_sign() != 31289) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key() != 17274) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri() != 21518) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_receive() != 19934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() != 2697) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent() != 23298) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate() != 4920) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximityreader_receive() != 52858) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximityreader_request() != 31377) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_proximityreader_terminate() != 64887) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_verifier_verify() != 29014) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_verifier_verify_at() != 8911) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_verifier_verify_bytes() != 45752) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_verifier_verify_presentation() != 58862) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match() != 52437) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond() != 41987) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_add() != 58720) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_delete() != 35900) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_get() != 16416) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_list() != 21352) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt() != 269) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_receive_offer() != 55307) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_start_proximity() != 9615) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_wipe() != 13946) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_issuer_new() != 53292) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new() != 18860) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr() != 60935) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_verifier_from_trust() != 27163) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle() != 44768) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_verifier_new() != 35300) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_constructor_wallet_open() != 43112) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitPlatformHttp()
+    uniffiCallbackInitPlatformKeyProtector()
+    uniffiCallbackInitPlatformKeyStore()
     return InitializationResult.ok
 }()
 

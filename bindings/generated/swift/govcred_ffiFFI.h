@@ -243,6 +243,304 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_HTTP_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_HTTP_METHOD0
+typedef void (*UniffiCallbackInterfacePlatformHttpMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR_METHOD0
+typedef void (*UniffiCallbackInterfacePlatformKeyProtectorMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR_METHOD1
+typedef void (*UniffiCallbackInterfacePlatformKeyProtectorMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR_METHOD2
+typedef void (*UniffiCallbackInterfacePlatformKeyProtectorMethod2)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD0
+typedef void (*UniffiCallbackInterfacePlatformKeyStoreMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD1
+typedef void (*UniffiCallbackInterfacePlatformKeyStoreMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD2
+typedef void (*UniffiCallbackInterfacePlatformKeyStoreMethod2)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEY_STORE_METHOD3
+typedef void (*UniffiCallbackInterfacePlatformKeyStoreMethod3)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_HTTP
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_HTTP
+typedef struct UniffiVTableCallbackInterfacePlatformHttp {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePlatformHttpMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfacePlatformHttp;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEY_PROTECTOR
+typedef struct UniffiVTableCallbackInterfacePlatformKeyProtector {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePlatformKeyProtectorMethod0 _Nonnull wrap;
+    UniffiCallbackInterfacePlatformKeyProtectorMethod1 _Nonnull unwrap;
+    UniffiCallbackInterfacePlatformKeyProtectorMethod2 _Nonnull destroyKey;
+} UniffiVTableCallbackInterfacePlatformKeyProtector;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEY_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEY_STORE
+typedef struct UniffiVTableCallbackInterfacePlatformKeyStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePlatformKeyStoreMethod0 _Nonnull createKey;
+    UniffiCallbackInterfacePlatformKeyStoreMethod1 _Nonnull publicKey;
+    UniffiCallbackInterfacePlatformKeyStoreMethod2 _Nonnull sign;
+    UniffiCallbackInterfacePlatformKeyStoreMethod3 _Nonnull deleteKey;
+} UniffiVTableCallbackInterfacePlatformKeyStore;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_ISSUER
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_ISSUER
+uint64_t uniffi_govcred_ffi_fn_clone_issuer(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_ISSUER
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_ISSUER
+void uniffi_govcred_ffi_fn_free_issuer(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_ISSUER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_ISSUER_NEW
+uint64_t uniffi_govcred_ffi_fn_constructor_issuer_new(RustBuffer private_jwk, RustBuffer issuer_url, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_ISSUER_ISSUE_JWT_VC
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_ISSUER_ISSUE_JWT_VC
+RustBuffer uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc(uint64_t ptr, RustBuffer credential_type, RustBuffer claims_json, RustBuffer holder_did, RustBuffer valid_until, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_ISSUER_ISSUE_SD_JWT_VC
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_ISSUER_ISSUE_SD_JWT_VC
+RustBuffer uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc(uint64_t ptr, RustBuffer vct, RustBuffer claims_json, RustBuffer disclosable, RustBuffer holder_jwk, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_ISSUER_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_ISSUER_PUBLIC_JWK
+RustBuffer uniffi_govcred_ffi_fn_method_issuer_public_jwk(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_OPENID4VPSESSION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_OPENID4VPSESSION
+uint64_t uniffi_govcred_ffi_fn_clone_openid4vpsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_OPENID4VPSESSION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_OPENID4VPSESSION
+void uniffi_govcred_ffi_fn_free_openid4vpsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_OPENID4VPSESSION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_OPENID4VPSESSION_NEW
+uint64_t uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(RustBuffer client_id, RustBuffer response_uri, RustBuffer dcql_query_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_CHECK
+RustBuffer uniffi_govcred_ffi_fn_method_openid4vpsession_check(uint64_t ptr, uint64_t verifier, RustBuffer form, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_NONCE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_NONCE
+RustBuffer uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_REQUEST_JSON
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_OPENID4VPSESSION_REQUEST_JSON
+RustBuffer uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMHTTP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMHTTP
+uint64_t uniffi_govcred_ffi_fn_clone_platformhttp(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PLATFORMHTTP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PLATFORMHTTP
+void uniffi_govcred_ffi_fn_free_platformhttp(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMHTTP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMHTTP
+void uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp(const UniffiVTableCallbackInterfacePlatformHttp* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMHTTP_SEND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMHTTP_SEND
+RustBuffer uniffi_govcred_ffi_fn_method_platformhttp_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMKEYPROTECTOR
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMKEYPROTECTOR
+uint64_t uniffi_govcred_ffi_fn_clone_platformkeyprotector(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PLATFORMKEYPROTECTOR
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PLATFORMKEYPROTECTOR
+void uniffi_govcred_ffi_fn_free_platformkeyprotector(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYPROTECTOR
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYPROTECTOR
+void uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector(const UniffiVTableCallbackInterfacePlatformKeyProtector* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_WRAP
+RustBuffer uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_UNWRAP
+RustBuffer uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+void uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PLATFORMKEYSTORE
+uint64_t uniffi_govcred_ffi_fn_clone_platformkeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PLATFORMKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PLATFORMKEYSTORE
+void uniffi_govcred_ffi_fn_free_platformkeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYSTORE
+void uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore(const UniffiVTableCallbackInterfacePlatformKeyStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_CREATE_KEY
+RustBuffer uniffi_govcred_ffi_fn_method_platformkeystore_create_key(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_PUBLIC_KEY
+RustBuffer uniffi_govcred_ffi_fn_method_platformkeystore_public_key(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_SIGN
+RustBuffer uniffi_govcred_ffi_fn_method_platformkeystore_sign(uint64_t ptr, RustBuffer alias, RustBuffer data, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_DELETE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PLATFORMKEYSTORE_DELETE_KEY
+void uniffi_govcred_ffi_fn_method_platformkeystore_delete_key(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PROXIMITYPRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PROXIMITYPRESENTATION
+uint64_t uniffi_govcred_ffi_fn_clone_proximitypresentation(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PROXIMITYPRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PROXIMITYPRESENTATION
+void uniffi_govcred_ffi_fn_free_proximitypresentation(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_QR_URI
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_QR_URI
+RustBuffer uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_RECEIVE
+RustBuffer uniffi_govcred_ffi_fn_method_proximitypresentation_receive(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_RESPOND
+RustBuffer uniffi_govcred_ffi_fn_method_proximitypresentation_respond(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_RESPOND_WITH_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_RESPOND_WITH_CONSENT
+RustBuffer uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(uint64_t ptr, RustBuffer approved, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_TERMINATE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYPRESENTATION_TERMINATE
+RustBuffer uniffi_govcred_ffi_fn_method_proximitypresentation_terminate(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PROXIMITYREADER
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_PROXIMITYREADER
+uint64_t uniffi_govcred_ffi_fn_clone_proximityreader(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PROXIMITYREADER
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_PROXIMITYREADER
+void uniffi_govcred_ffi_fn_free_proximityreader(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_PROXIMITYREADER_FROM_QR
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_PROXIMITYREADER_FROM_QR
+uint64_t uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr(uint64_t verifier, RustBuffer qr_uri, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYREADER_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYREADER_RECEIVE
+RustBuffer uniffi_govcred_ffi_fn_method_proximityreader_receive(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYREADER_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYREADER_REQUEST
+RustBuffer uniffi_govcred_ffi_fn_method_proximityreader_request(uint64_t ptr, RustBuffer doctype, RustBuffer elements, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYREADER_TERMINATE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_PROXIMITYREADER_TERMINATE
+RustBuffer uniffi_govcred_ffi_fn_method_proximityreader_terminate(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_VERIFIER
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_VERIFIER
 uint64_t uniffi_govcred_ffi_fn_clone_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -251,6 +549,16 @@ uint64_t uniffi_govcred_ffi_fn_clone_verifier(uint64_t handle, RustCallStatus *_
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_VERIFIER
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_VERIFIER
 void uniffi_govcred_ffi_fn_free_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_TRUST
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_TRUST
+uint64_t uniffi_govcred_ffi_fn_constructor_verifier_from_trust(RustBuffer did_documents, RustBuffer jwks, RustBuffer iaca_certificates_pem, RustBuffer status_lists, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_TRUST_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_TRUST_BUNDLE
+uint64_t uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle(RustBuffer bundle_jws, RustBuffer pinned_signer_jwks, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_VERIFIER_NEW
@@ -266,6 +574,81 @@ RustBuffer uniffi_govcred_ffi_fn_method_verifier_verify(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_VERIFIER_VERIFY_AT
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_VERIFIER_VERIFY_AT
 RustBuffer uniffi_govcred_ffi_fn_method_verifier_verify_at(uint64_t ptr, RustBuffer credential, int64_t unix_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_VERIFIER_VERIFY_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_VERIFIER_VERIFY_BYTES
+RustBuffer uniffi_govcred_ffi_fn_method_verifier_verify_bytes(uint64_t ptr, RustBuffer credential, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_VERIFIER_VERIFY_PRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_VERIFIER_VERIFY_PRESENTATION
+RustBuffer uniffi_govcred_ffi_fn_method_verifier_verify_presentation(uint64_t ptr, RustBuffer presentation, RustBuffer audience, RustBuffer nonce, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CLONE_WALLET
+uint64_t uniffi_govcred_ffi_fn_clone_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FREE_WALLET
+void uniffi_govcred_ffi_fn_free_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_WALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_CONSTRUCTOR_WALLET_OPEN
+uint64_t uniffi_govcred_ffi_fn_constructor_wallet_open(RustBuffer db_path, uint64_t key_protector, uint64_t key_store, uint64_t http, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_MATCH
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(uint64_t ptr, RustBuffer request_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_OPENID4VP_RESPOND
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(uint64_t ptr, RustBuffer request_json, RustBuffer choices, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_ADD
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_ADD
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_add(uint64_t ptr, RustBuffer credential, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_DELETE
+void uniffi_govcred_ffi_fn_method_wallet_delete(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_GET
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_GET
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_get(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_LIST
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_PRESENT_SD_JWT
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_PRESENT_SD_JWT
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt(uint64_t ptr, RustBuffer id, RustBuffer disclose, RustBuffer audience, RustBuffer nonce, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_RECEIVE_OFFER
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_RECEIVE_OFFER
+uint64_t uniffi_govcred_ffi_fn_method_wallet_receive_offer(uint64_t ptr, RustBuffer offer_link
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_START_PROXIMITY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_START_PROXIMITY
+uint64_t uniffi_govcred_ffi_fn_method_wallet_start_proximity(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_WIPE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_WIPE
+void uniffi_govcred_ffi_fn_method_wallet_wipe(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_FUNC_GENERATE_P256_JWK
@@ -540,6 +923,138 @@ uint16_t uniffi_govcred_ffi_checksum_func_generate_p256_jwk(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_ISSUER_ISSUE_JWT_VC
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_ISSUER_ISSUE_JWT_VC
+uint16_t uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_ISSUER_ISSUE_SD_JWT_VC
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_ISSUER_ISSUE_SD_JWT_VC
+uint16_t uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_ISSUER_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_ISSUER_PUBLIC_JWK
+uint16_t uniffi_govcred_ffi_checksum_method_issuer_public_jwk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_CHECK
+uint16_t uniffi_govcred_ffi_checksum_method_openid4vpsession_check(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_NONCE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_NONCE
+uint16_t uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_REQUEST_JSON
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_OPENID4VPSESSION_REQUEST_JSON
+uint16_t uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMHTTP_SEND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMHTTP_SEND
+uint16_t uniffi_govcred_ffi_checksum_method_platformhttp_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_WRAP
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_UNWRAP
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYPROTECTOR_DESTROY_KEY
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_CREATE_KEY
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeystore_create_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_PUBLIC_KEY
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeystore_public_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_SIGN
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeystore_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_DELETE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_DELETE_KEY
+uint16_t uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_QR_URI
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_QR_URI
+uint16_t uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_RECEIVE
+uint16_t uniffi_govcred_ffi_checksum_method_proximitypresentation_receive(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_RESPOND
+uint16_t uniffi_govcred_ffi_checksum_method_proximitypresentation_respond(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_RESPOND_WITH_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_RESPOND_WITH_CONSENT
+uint16_t uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_TERMINATE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYPRESENTATION_TERMINATE
+uint16_t uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYREADER_RECEIVE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYREADER_RECEIVE
+uint16_t uniffi_govcred_ffi_checksum_method_proximityreader_receive(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYREADER_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYREADER_REQUEST
+uint16_t uniffi_govcred_ffi_checksum_method_proximityreader_request(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYREADER_TERMINATE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_PROXIMITYREADER_TERMINATE
+uint16_t uniffi_govcred_ffi_checksum_method_proximityreader_terminate(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY
 uint16_t uniffi_govcred_ffi_checksum_method_verifier_verify(void
@@ -552,9 +1067,117 @@ uint16_t uniffi_govcred_ffi_checksum_method_verifier_verify_at(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_BYTES
+uint16_t uniffi_govcred_ffi_checksum_method_verifier_verify_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_PRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_PRESENTATION
+uint16_t uniffi_govcred_ffi_checksum_method_verifier_verify_presentation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_MATCH
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_RESPOND
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_OPENID4VP_RESPOND
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_ADD
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_ADD
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_add(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_DELETE
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_GET
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_GET
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_get(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_LIST
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_LIST
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_PRESENT_SD_JWT
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_PRESENT_SD_JWT
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_RECEIVE_OFFER
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_RECEIVE_OFFER
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_receive_offer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_START_PROXIMITY
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_START_PROXIMITY
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_start_proximity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_WIPE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_WIPE
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_wipe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_ISSUER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_ISSUER_NEW
+uint16_t uniffi_govcred_ffi_checksum_constructor_issuer_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_OPENID4VPSESSION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_OPENID4VPSESSION_NEW
+uint16_t uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_PROXIMITYREADER_FROM_QR
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_PROXIMITYREADER_FROM_QR
+uint16_t uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_TRUST
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_TRUST
+uint16_t uniffi_govcred_ffi_checksum_constructor_verifier_from_trust(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_TRUST_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_TRUST_BUNDLE
+uint16_t uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
 uint16_t uniffi_govcred_ffi_checksum_constructor_verifier_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_WALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_CONSTRUCTOR_WALLET_OPEN
+uint16_t uniffi_govcred_ffi_checksum_constructor_wallet_open(void
     
 );
 #endif

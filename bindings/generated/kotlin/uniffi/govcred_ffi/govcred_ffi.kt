@@ -31,6 +31,13 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -650,6 +657,102 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfacePlatformHttpMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyProtectorMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`key`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyProtectorMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyProtectorMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyStoreMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyStoreMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyStoreMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`data`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformKeyStoreMethod3 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "send")
+internal open class UniffiVTableCallbackInterfacePlatformHttp(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `send`: UniffiCallbackInterfacePlatformHttpMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `send`: UniffiCallbackInterfacePlatformHttpMethod0? = null,
+    ): UniffiVTableCallbackInterfacePlatformHttp(`uniffiFree`,`uniffiClone`,`send`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePlatformHttp) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `send` = other.`send`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "destroyKey")
+internal open class UniffiVTableCallbackInterfacePlatformKeyProtector(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `wrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod0? = null,
+    @JvmField internal var `unwrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod1? = null,
+    @JvmField internal var `destroyKey`: UniffiCallbackInterfacePlatformKeyProtectorMethod2? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `wrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod0? = null,
+        `unwrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod1? = null,
+        `destroyKey`: UniffiCallbackInterfacePlatformKeyProtectorMethod2? = null,
+    ): UniffiVTableCallbackInterfacePlatformKeyProtector(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,`destroyKey`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePlatformKeyProtector) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `wrap` = other.`wrap`
+        `unwrap` = other.`unwrap`
+        `destroyKey` = other.`destroyKey`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "createKey", "publicKey", "sign", "deleteKey")
+internal open class UniffiVTableCallbackInterfacePlatformKeyStore(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `createKey`: UniffiCallbackInterfacePlatformKeyStoreMethod0? = null,
+    @JvmField internal var `publicKey`: UniffiCallbackInterfacePlatformKeyStoreMethod1? = null,
+    @JvmField internal var `sign`: UniffiCallbackInterfacePlatformKeyStoreMethod2? = null,
+    @JvmField internal var `deleteKey`: UniffiCallbackInterfacePlatformKeyStoreMethod3? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `createKey`: UniffiCallbackInterfacePlatformKeyStoreMethod0? = null,
+        `publicKey`: UniffiCallbackInterfacePlatformKeyStoreMethod1? = null,
+        `sign`: UniffiCallbackInterfacePlatformKeyStoreMethod2? = null,
+        `deleteKey`: UniffiCallbackInterfacePlatformKeyStoreMethod3? = null,
+    ): UniffiVTableCallbackInterfacePlatformKeyStore(`uniffiFree`,`uniffiClone`,`createKey`,`publicKey`,`sign`,`deleteKey`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePlatformKeyStore) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `createKey` = other.`createKey`
+        `publicKey` = other.`publicKey`
+        `sign` = other.`sign`
+        `deleteKey` = other.`deleteKey`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -677,11 +780,91 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_govcred_ffi_checksum_func_generate_p256_jwk(
     ): Int
+    external fun uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_issuer_public_jwk(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_openid4vpsession_check(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformhttp_send(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeystore_create_key(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeystore_public_key(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeystore_sign(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_receive(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_respond(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximityreader_receive(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximityreader_request(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_proximityreader_terminate(
+    ): Int
     external fun uniffi_govcred_ffi_checksum_method_verifier_verify(
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_verifier_verify_at(
     ): Int
+    external fun uniffi_govcred_ffi_checksum_method_verifier_verify_bytes(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_verifier_verify_presentation(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_add(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_delete(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_get(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_list(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_receive_offer(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_start_proximity(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_wipe(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_issuer_new(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_verifier_from_trust(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle(
+    ): Int
     external fun uniffi_govcred_ffi_checksum_constructor_verifier_new(
+    ): Int
+    external fun uniffi_govcred_ffi_checksum_constructor_wallet_open(
     ): Int
     external fun ffi_govcred_ffi_uniffi_contract_version(
     ): Int
@@ -699,20 +882,141 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "govcred_ffi"))
+        uniffiCallbackInterfacePlatformHttp.register(this)
+        uniffiCallbackInterfacePlatformKeyProtector.register(this)
+        uniffiCallbackInterfacePlatformKeyStore.register(this)
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_govcred_ffi_fn_clone_issuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_issuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_constructor_issuer_new(`privateJwk`: RustBuffer.ByValue,`issuerUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc(`ptr`: Long,`credentialType`: RustBuffer.ByValue,`claimsJson`: RustBuffer.ByValue,`holderDid`: RustBuffer.ByValue,`validUntil`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc(`ptr`: Long,`vct`: RustBuffer.ByValue,`claimsJson`: RustBuffer.ByValue,`disclosable`: RustBuffer.ByValue,`holderJwk`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_issuer_public_jwk(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_clone_openid4vpsession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_openid4vpsession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(`clientId`: RustBuffer.ByValue,`responseUri`: RustBuffer.ByValue,`dcqlQueryJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_openid4vpsession_check(`ptr`: Long,`verifier`: Long,`form`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_clone_platformhttp(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_platformhttp(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp(`vtable`: UniffiVTableCallbackInterfacePlatformHttp,
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_method_platformhttp_send(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_clone_platformkeyprotector(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_platformkeyprotector(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector(`vtable`: UniffiVTableCallbackInterfacePlatformKeyProtector,
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_clone_platformkeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_platformkeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore(`vtable`: UniffiVTableCallbackInterfacePlatformKeyStore,
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_method_platformkeystore_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_platformkeystore_public_key(`ptr`: Long,`alias`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_platformkeystore_sign(`ptr`: Long,`alias`: RustBuffer.ByValue,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_platformkeystore_delete_key(`ptr`: Long,`alias`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_clone_proximitypresentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_proximitypresentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximitypresentation_receive(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximitypresentation_respond(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(`ptr`: Long,`approved`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximitypresentation_terminate(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_clone_proximityreader(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_proximityreader(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr(`verifier`: Long,`qrUri`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_proximityreader_receive(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximityreader_request(`ptr`: Long,`doctype`: RustBuffer.ByValue,`elements`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_proximityreader_terminate(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_clone_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_govcred_ffi_fn_free_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_govcred_ffi_fn_constructor_verifier_from_trust(`didDocuments`: RustBuffer.ByValue,`jwks`: RustBuffer.ByValue,`iacaCertificatesPem`: RustBuffer.ByValue,`statusLists`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle(`bundleJws`: RustBuffer.ByValue,`pinnedSignerJwks`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_govcred_ffi_fn_constructor_verifier_new(`didDocuments`: RustBuffer.ByValue,`jwks`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_govcred_ffi_fn_method_verifier_verify(`ptr`: Long,`credential`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_verifier_verify_at(`ptr`: Long,`credential`: RustBuffer.ByValue,`unixSeconds`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_verifier_verify_bytes(`ptr`: Long,`credential`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_verifier_verify_presentation(`ptr`: Long,`presentation`: RustBuffer.ByValue,`audience`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_clone_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_free_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_constructor_wallet_open(`dbPath`: RustBuffer.ByValue,`keyProtector`: Long,`keyStore`: Long,`http`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(`ptr`: Long,`requestJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(`ptr`: Long,`requestJson`: RustBuffer.ByValue,`choices`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_add(`ptr`: Long,`credential`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_delete(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_govcred_ffi_fn_method_wallet_get(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_list(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt(`ptr`: Long,`id`: RustBuffer.ByValue,`disclose`: RustBuffer.ByValue,`audience`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_govcred_ffi_fn_method_wallet_receive_offer(`ptr`: Long,`offerLink`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_wallet_start_proximity(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_govcred_ffi_fn_method_wallet_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_govcred_ffi_fn_func_generate_p256_jwk(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_govcred_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -834,16 +1138,136 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_govcred_ffi_checksum_func_generate_p256_jwk() and 0xFFFF) != 33866) {
+    if ((lib.uniffi_govcred_ffi_checksum_func_generate_p256_jwk() and 0xFFFF) != 61050) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify() and 0xFFFF) != 24943) {
+    if ((lib.uniffi_govcred_ffi_checksum_method_issuer_issue_jwt_vc() and 0xFFFF) != 39011) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify_at() and 0xFFFF) != 60604) {
+    if ((lib.uniffi_govcred_ffi_checksum_method_issuer_issue_sd_jwt_vc() and 0xFFFF) != 37110) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_govcred_ffi_checksum_constructor_verifier_new() and 0xFFFF) != 7824) {
+    if ((lib.uniffi_govcred_ffi_checksum_method_issuer_public_jwk() and 0xFFFF) != 46448) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_check() and 0xFFFF) != 61003) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_nonce() and 0xFFFF) != 56475) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_openid4vpsession_request_json() and 0xFFFF) != 51835) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformhttp_send() and 0xFFFF) != 632) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_wrap() and 0xFFFF) != 54149) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_unwrap() and 0xFFFF) != 23846) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeyprotector_destroy_key() and 0xFFFF) != 4601) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeystore_create_key() and 0xFFFF) != 48126) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeystore_public_key() and 0xFFFF) != 45832) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeystore_sign() and 0xFFFF) != 31289) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_platformkeystore_delete_key() and 0xFFFF) != 17274) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_qr_uri() and 0xFFFF) != 21518) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_receive() and 0xFFFF) != 19934) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond() and 0xFFFF) != 2697) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_respond_with_consent() and 0xFFFF) != 23298) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximitypresentation_terminate() and 0xFFFF) != 4920) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximityreader_receive() and 0xFFFF) != 52858) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximityreader_request() and 0xFFFF) != 31377) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_proximityreader_terminate() and 0xFFFF) != 64887) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify() and 0xFFFF) != 29014) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify_at() and 0xFFFF) != 8911) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify_bytes() and 0xFFFF) != 45752) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_verifier_verify_presentation() and 0xFFFF) != 58862) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_match() and 0xFFFF) != 52437) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_openid4vp_respond() and 0xFFFF) != 41987) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_add() and 0xFFFF) != 58720) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_delete() and 0xFFFF) != 35900) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_get() and 0xFFFF) != 16416) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_list() and 0xFFFF) != 21352) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt() and 0xFFFF) != 269) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer() and 0xFFFF) != 55307) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity() and 0xFFFF) != 9615) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() and 0xFFFF) != 13946) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_issuer_new() and 0xFFFF) != 53292) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_openid4vpsession_new() and 0xFFFF) != 18860) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_proximityreader_from_qr() and 0xFFFF) != 60935) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust() and 0xFFFF) != 27163) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_verifier_from_trust_bundle() and 0xFFFF) != 44768) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_verifier_new() and 0xFFFF) != 35300) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_constructor_wallet_open() and 0xFFFF) != 43112) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -859,6 +1283,46 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
 
 // Public interface members begin here.
 
@@ -937,7 +1401,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -1001,6 +1496,56 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
+    }
 }
 
 /**
@@ -1106,6 +1651,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     }
 }
 
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
 
 // This template implements a class for working with a Rust struct via a handle
 // to the live Rust struct on the other side of the FFI.
@@ -1203,12 +1767,2677 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 
 
 /**
- * Verifies credentials offline against trust material loaded once.
+ * Issues credentials signed by a software key (a private JWK). For tests and small
+ * tools; production issuers run `govcred serve`.
+ *
+ * ```python
+ * issuer = Issuer(generate_p256_jwk(), "https://issuer.example.gov.uk")
+ * vc = issuer.issue_sd_jwt_vc("urn:example:pid", '{"given_name": "Ada"}', ["given_name"], holder_jwk)
+ * ```
+ */
+public interface IssuerInterface {
+    
+    /**
+     * Issue a W3C VC (`vc+jwt`) of `credential_type` with subject `claims_json`,
+     * bound to `holder_did` (`credentialSubject.id`) when given, valid until
+     * `valid_until` (Unix seconds) when given.
+     */
+    fun `issueJwtVc`(`credentialType`: kotlin.String, `claimsJson`: kotlin.String, `holderDid`: kotlin.String?, `validUntil`: kotlin.Long?): kotlin.String
+    
+    /**
+     * Issue an SD-JWT VC of type `vct` with `claims_json`, making the claims at
+     * `disclosable` (paths) selectively disclosable and binding it to `holder_jwk`
+     * (public JWK, JSON text) when given.
+     */
+    fun `issueSdJwtVc`(`vct`: kotlin.String, `claimsJson`: kotlin.String, `disclosable`: List<kotlin.String>, `holderJwk`: kotlin.String?): kotlin.String
+    
+    /**
+     * The issuer's public key as a JWK (JSON text), to trust in a `Verifier`.
+     */
+    fun `publicJwk`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * Issues credentials signed by a software key (a private JWK). For tests and small
+ * tools; production issuers run `govcred serve`.
+ *
+ * ```python
+ * issuer = Issuer(generate_p256_jwk(), "https://issuer.example.gov.uk")
+ * vc = issuer.issue_sd_jwt_vc("urn:example:pid", '{"given_name": "Ada"}', ["given_name"], holder_jwk)
+ * ```
+ */
+open class Issuer: Disposable, AutoCloseable, IssuerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * An issuer signing with `private_jwk` (JSON text, P-256 or Ed25519) as
+     * `issuer_url` (an `https://` origin or a `did:web`).
+     */
+    constructor(`privateJwk`: kotlin.String, `issuerUrl`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_issuer_new(
+    
+        
+        FfiConverterString.lower(`privateJwk`),
+        FfiConverterString.lower(`issuerUrl`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_issuer(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_issuer(handle, status)
+        }
+    }
+
+    
+    /**
+     * Issue a W3C VC (`vc+jwt`) of `credential_type` with subject `claims_json`,
+     * bound to `holder_did` (`credentialSubject.id`) when given, valid until
+     * `valid_until` (Unix seconds) when given.
+     */
+    @Throws(GovcredException::class)override fun `issueJwtVc`(`credentialType`: kotlin.String, `claimsJson`: kotlin.String, `holderDid`: kotlin.String?, `validUntil`: kotlin.Long?): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_jwt_vc(
+        it,
+        
+        FfiConverterString.lower(`credentialType`),
+        FfiConverterString.lower(`claimsJson`),
+        FfiConverterOptionalString.lower(`holderDid`),
+        FfiConverterOptionalLong.lower(`validUntil`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Issue an SD-JWT VC of type `vct` with `claims_json`, making the claims at
+     * `disclosable` (paths) selectively disclosable and binding it to `holder_jwk`
+     * (public JWK, JSON text) when given.
+     */
+    @Throws(GovcredException::class)override fun `issueSdJwtVc`(`vct`: kotlin.String, `claimsJson`: kotlin.String, `disclosable`: List<kotlin.String>, `holderJwk`: kotlin.String?): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_issuer_issue_sd_jwt_vc(
+        it,
+        
+        FfiConverterString.lower(`vct`),
+        FfiConverterString.lower(`claimsJson`),
+        FfiConverterSequenceString.lower(`disclosable`),
+        FfiConverterOptionalString.lower(`holderJwk`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The issuer's public key as a JWK (JSON text), to trust in a `Verifier`.
+     */override fun `publicJwk`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_issuer_public_jwk(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssuer: FfiConverter<Issuer, Long> {
+    override fun lower(value: Issuer): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Issuer {
+        return Issuer(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Issuer {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Issuer) = 8UL
+
+    override fun write(value: Issuer, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+public interface Openid4vpSessionInterface {
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+    fun `check`(`verifier`: Verifier, `form`: List<FormField>): List<VerificationReport>
+    
+    /**
+     * The request's nonce.
+     */
+    fun `nonce`(): kotlin.String
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */
+    fun `requestJson`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A verifier's OpenID4VP request (unsigned, `redirect_uri:` client, `direct_post`)
+ * and the check of what comes back. For tests and small tools.
+ */
+open class Openid4vpSession: Disposable, AutoCloseable, Openid4vpSessionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A request from `client_id` (e.g. `redirect_uri:https://rp.example/cb`) for the
+     * DCQL query `dcql_query_json`, answered at `response_uri`, with a fresh nonce
+     * and state.
+     */
+    constructor(`clientId`: kotlin.String, `responseUri`: kotlin.String, `dcqlQueryJson`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_openid4vpsession_new(
+    
+        
+        FfiConverterString.lower(`clientId`),
+        FfiConverterString.lower(`responseUri`),
+        FfiConverterString.lower(`dcqlQueryJson`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_openid4vpsession(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_openid4vpsession(handle, status)
+        }
+    }
+
+    
+    /**
+     * Check a response (the posted form fields): state, every required query
+     * answered, key binding to this request, requested claims disclosed; then each
+     * credential verified with `verifier`'s trust. One report per presentation.
+     */
+    @Throws(GovcredException::class)override fun `check`(`verifier`: Verifier, `form`: List<FormField>): List<VerificationReport> {
+            return FfiConverterSequenceTypeVerificationReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_check(
+        it,
+        
+        FfiConverterTypeVerifier.lower(`verifier`),
+        FfiConverterSequenceTypeFormField.lower(`form`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The request's nonce.
+     */override fun `nonce`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_nonce(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The request parameters as a JSON object (what the wallet reads).
+     */override fun `requestJson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_openid4vpsession_request_json(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpSession: FfiConverter<Openid4vpSession, Long> {
+    override fun lower(value: Openid4vpSession): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Openid4vpSession {
+        return Openid4vpSession(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Openid4vpSession {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Openid4vpSession) = 8UL
+
+    override fun write(value: Openid4vpSession, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
+ * other origins, use TLS for `https`, return non-2xx statuses as responses; throw
+ * (any exception) only when no response was received.
+ */
+public interface PlatformHttp {
+    
+    /**
+     * Send `request` and return the response.
+     */
+    fun `send`(`request`: HttpRequest): HttpResponse
+    
+    companion object
+}
+
+/**
+ * The app's HTTP stack (URLSession, OkHttp, `java.net.http`). Follow no redirects to
+ * other origins, use TLS for `https`, return non-2xx statuses as responses; throw
+ * (any exception) only when no response was received.
+ */
+open class PlatformHttpImpl: Disposable, AutoCloseable, PlatformHttp
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_platformhttp(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_platformhttp(handle, status)
+        }
+    }
+
+    
+    /**
+     * Send `request` and return the response.
+     */
+    @Throws(GovcredException::class)override fun `send`(`request`: HttpRequest): HttpResponse {
+            return FfiConverterTypeHttpResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformhttp_send(
+        it,
+        
+        FfiConverterTypeHttpRequest.lower(`request`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfacePlatformHttp {
+    internal object `send`: UniffiCallbackInterfacePlatformHttpMethod0 {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformHttp.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`send`(
+                    FfiConverterTypeHttpRequest.lift(`request`),
+                )
+            }
+            val writeReturn = { value: HttpResponse -> uniffiOutReturn.setValue(FfiConverterTypeHttpResponse.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypePlatformHttp.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypePlatformHttp.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfacePlatformHttp.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `send`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_govcred_ffi_fn_init_callback_vtable_platformhttp(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlatformHttp: FfiConverter<PlatformHttp, Long> {
+    internal val handleMap = UniffiHandleMap<PlatformHttp>()
+
+    override fun lower(value: PlatformHttp): Long {
+        if (value is PlatformHttpImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): PlatformHttp {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformHttpImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): PlatformHttp {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PlatformHttp) = 8UL
+
+    override fun write(value: PlatformHttp, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Wraps and unwraps the wallet store's data key with a key the platform protects
+ * (Keychain / Secure Enclave, Android Keystore). `unwrap` must fail — never return
+ * other bytes — for anything `wrap` did not produce: use an AEAD (AES-GCM) or the
+ * platform's key wrapping. Throw `wrong_key` when the key does not open it,
+ * `key_invalidated` when the platform dropped the key.
+ */
+public interface PlatformKeyProtector {
+    
+    /**
+     * Encrypt (wrap) `key` for storage next to the data it protects.
+     */
+    fun `wrap`(`key`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Decrypt (unwrap) what `wrap` returned.
+     */
+    fun `unwrap`(`wrapped`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+     */
+    fun `destroyKey`()
+    
+    companion object
+}
+
+/**
+ * Wraps and unwraps the wallet store's data key with a key the platform protects
+ * (Keychain / Secure Enclave, Android Keystore). `unwrap` must fail — never return
+ * other bytes — for anything `wrap` did not produce: use an AEAD (AES-GCM) or the
+ * platform's key wrapping. Throw `wrong_key` when the key does not open it,
+ * `key_invalidated` when the platform dropped the key.
+ */
+open class PlatformKeyProtectorImpl: Disposable, AutoCloseable, PlatformKeyProtector
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_platformkeyprotector(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeyprotector(handle, status)
+        }
+    }
+
+    
+    /**
+     * Encrypt (wrap) `key` for storage next to the data it protects.
+     */
+    @Throws(GovcredException::class)override fun `wrap`(`key`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_wrap(
+        it,
+        
+        FfiConverterByteArray.lower(`key`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Decrypt (unwrap) what `wrap` returned.
+     */
+    @Throws(GovcredException::class)override fun `unwrap`(`wrapped`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_unwrap(
+        it,
+        
+        FfiConverterByteArray.lower(`wrapped`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Destroy the wrapping key (sign-out): nothing it wrapped can be opened again.
+     * (Not `destroy`: generated Kotlin objects already have a `destroy()`.)
+     */
+    @Throws(GovcredException::class)override fun `destroyKey`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeyprotector_destroy_key(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfacePlatformKeyProtector {
+    internal object `wrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod0 {
+        override fun callback(`uniffiHandle`: Long,`key`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyProtector.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`wrap`(
+                    FfiConverterByteArray.lift(`key`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+    internal object `unwrap`: UniffiCallbackInterfacePlatformKeyProtectorMethod1 {
+        override fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyProtector.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`unwrap`(
+                    FfiConverterByteArray.lift(`wrapped`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+    internal object `destroyKey`: UniffiCallbackInterfacePlatformKeyProtectorMethod2 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyProtector.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`destroyKey`(
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypePlatformKeyProtector.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypePlatformKeyProtector.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfacePlatformKeyProtector.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `wrap`,
+        `unwrap`,
+        `destroyKey`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeyprotector(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlatformKeyProtector: FfiConverter<PlatformKeyProtector, Long> {
+    internal val handleMap = UniffiHandleMap<PlatformKeyProtector>()
+
+    override fun lower(value: PlatformKeyProtector): Long {
+        if (value is PlatformKeyProtectorImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): PlatformKeyProtector {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformKeyProtectorImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): PlatformKeyProtector {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PlatformKeyProtector) = 8UL
+
+    override fun write(value: PlatformKeyProtector, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A secure area holding non-exportable P-256 keys by alias: the Secure Enclave, the
+ * Android Keystore / StrongBox. Device-binding keys of credentials are made and used
+ * through it and never leave it.
+ *
+ * ```kotlin
+ * class AndroidKeys : PlatformKeyStore {
+ * override fun createKey(alias: String): String { /* KeyPairGenerator "EC", secp256r1 */ }
+ * override fun publicKey(alias: String): String { /* {"kty":"EC","crv":"P-256","x":…,"y":…} */ }
+ * override fun sign(alias: String, data: ByteArray): ByteArray { /* SHA256withECDSA, DER → R‖S */ }
+ * override fun deleteKey(alias: String) { keyStore.deleteEntry(alias) }
+ * }
+ * ```
+ */
+public interface PlatformKeyStore {
+    
+    /**
+     * Create a new P-256 key under `alias` (an existing alias is an error) and return
+     * its public key as a JWK (JSON text: `kty` `EC`, `crv` `P-256`, `x`, `y`).
+     */
+    fun `createKey`(`alias`: kotlin.String): kotlin.String
+    
+    /**
+     * The public key of `alias` as a JWK (JSON text). Unknown alias: throw
+     * `GovcredError.Failed` with code `key_not_found`.
+     */
+    fun `publicKey`(`alias`: kotlin.String): kotlin.String
+    
+    /**
+     * Sign `data` (the whole message: hash it with SHA-256) with ECDSA P-256 and
+     * return the raw 64-byte `R‖S` signature (not DER).
+     */
+    fun `sign`(`alias`: kotlin.String, `data`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Delete the key; an unknown alias is not an error.
+     */
+    fun `deleteKey`(`alias`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * A secure area holding non-exportable P-256 keys by alias: the Secure Enclave, the
+ * Android Keystore / StrongBox. Device-binding keys of credentials are made and used
+ * through it and never leave it.
+ *
+ * ```kotlin
+ * class AndroidKeys : PlatformKeyStore {
+ * override fun createKey(alias: String): String { /* KeyPairGenerator "EC", secp256r1 */ }
+ * override fun publicKey(alias: String): String { /* {"kty":"EC","crv":"P-256","x":…,"y":…} */ }
+ * override fun sign(alias: String, data: ByteArray): ByteArray { /* SHA256withECDSA, DER → R‖S */ }
+ * override fun deleteKey(alias: String) { keyStore.deleteEntry(alias) }
+ * }
+ * ```
+ */
+open class PlatformKeyStoreImpl: Disposable, AutoCloseable, PlatformKeyStore
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_platformkeystore(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_platformkeystore(handle, status)
+        }
+    }
+
+    
+    /**
+     * Create a new P-256 key under `alias` (an existing alias is an error) and return
+     * its public key as a JWK (JSON text: `kty` `EC`, `crv` `P-256`, `x`, `y`).
+     */
+    @Throws(GovcredException::class)override fun `createKey`(`alias`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_create_key(
+        it,
+        
+        FfiConverterString.lower(`alias`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The public key of `alias` as a JWK (JSON text). Unknown alias: throw
+     * `GovcredError.Failed` with code `key_not_found`.
+     */
+    @Throws(GovcredException::class)override fun `publicKey`(`alias`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_public_key(
+        it,
+        
+        FfiConverterString.lower(`alias`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sign `data` (the whole message: hash it with SHA-256) with ECDSA P-256 and
+     * return the raw 64-byte `R‖S` signature (not DER).
+     */
+    @Throws(GovcredException::class)override fun `sign`(`alias`: kotlin.String, `data`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_sign(
+        it,
+        
+        FfiConverterString.lower(`alias`),
+        FfiConverterByteArray.lower(`data`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Delete the key; an unknown alias is not an error.
+     */
+    @Throws(GovcredException::class)override fun `deleteKey`(`alias`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_platformkeystore_delete_key(
+        it,
+        
+        FfiConverterString.lower(`alias`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfacePlatformKeyStore {
+    internal object `createKey`: UniffiCallbackInterfacePlatformKeyStoreMethod0 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`createKey`(
+                    FfiConverterString.lift(`alias`),
+                )
+            }
+            val writeReturn = { value: kotlin.String -> uniffiOutReturn.setValue(FfiConverterString.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+    internal object `publicKey`: UniffiCallbackInterfacePlatformKeyStoreMethod1 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`publicKey`(
+                    FfiConverterString.lift(`alias`),
+                )
+            }
+            val writeReturn = { value: kotlin.String -> uniffiOutReturn.setValue(FfiConverterString.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+    internal object `sign`: UniffiCallbackInterfacePlatformKeyStoreMethod2 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`data`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`sign`(
+                    FfiConverterString.lift(`alias`),
+                    FfiConverterByteArray.lift(`data`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+    internal object `deleteKey`: UniffiCallbackInterfacePlatformKeyStoreMethod3 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`deleteKey`(
+                    FfiConverterString.lift(`alias`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GovcredException -> FfiConverterTypeGovcredError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypePlatformKeyStore.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypePlatformKeyStore.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfacePlatformKeyStore.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `createKey`,
+        `publicKey`,
+        `sign`,
+        `deleteKey`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_govcred_ffi_fn_init_callback_vtable_platformkeystore(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlatformKeyStore: FfiConverter<PlatformKeyStore, Long> {
+    internal val handleMap = UniffiHandleMap<PlatformKeyStore>()
+
+    override fun lower(value: PlatformKeyStore): Long {
+        if (value is PlatformKeyStoreImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): PlatformKeyStore {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformKeyStoreImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): PlatformKeyStore {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PlatformKeyStore) = 8UL
+
+    override fun write(value: PlatformKeyStore, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The holder's side of one proximity session over the wallet's mdocs.
+ *
+ * ```kotlin
+ * val session = wallet.startProximity()
+ * showQr(session.qrUri())
+ * val request = session.receive(bleIncoming())   // consent screen from request.documents
+ * bleSend(session.respond())
+ * ```
+ */
+public interface ProximityPresentationInterface {
+    
+    /**
+     * The `mdoc:` URI to show as a QR code (device engagement, BLE peripheral server).
+     */
+    fun `qrUri`(): kotlin.String
+    
+    /**
+     * Handle a message from the reader (the SessionEstablishment, then SessionData):
+     * returns the request to show for consent, or `terminated`.
+     */
+    fun `receive`(`message`: kotlin.ByteArray): ProximityRequest
+    
+    /**
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
+     */
+    fun `respond`(): kotlin.ByteArray
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+    fun `respondWithConsent`(`approved`: List<RequestedElement>): kotlin.ByteArray
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+    fun `terminate`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * The holder's side of one proximity session over the wallet's mdocs.
+ *
+ * ```kotlin
+ * val session = wallet.startProximity()
+ * showQr(session.qrUri())
+ * val request = session.receive(bleIncoming())   // consent screen from request.documents
+ * bleSend(session.respond())
+ * ```
+ */
+open class ProximityPresentation: Disposable, AutoCloseable, ProximityPresentationInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_proximitypresentation(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_proximitypresentation(handle, status)
+        }
+    }
+
+    
+    /**
+     * The `mdoc:` URI to show as a QR code (device engagement, BLE peripheral server).
+     */
+    @Throws(GovcredException::class)override fun `qrUri`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_qr_uri(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Handle a message from the reader (the SessionEstablishment, then SessionData):
+     * returns the request to show for consent, or `terminated`.
+     */
+    @Throws(GovcredException::class)override fun `receive`(`message`: kotlin.ByteArray): ProximityRequest {
+            return FfiConverterTypeProximityRequest.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_receive(
+        it,
+        
+        FfiConverterByteArray.lower(`message`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Answer the pending request (after the holder consented to all of it) with the
+     * stored mdocs of the requested docTypes, disclosing exactly the requested elements
+     * they have, signed by each mdoc's device key in the key store. Returns the bytes
+     * to send.
+     */
+    @Throws(GovcredException::class)override fun `respond`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Answer the pending request disclosing only the `approved` elements (what the
+     * holder left switched on in the consent screen); requested elements not in
+     * `approved` are withheld. Returns the bytes to send.
+     */
+    @Throws(GovcredException::class)override fun `respondWithConsent`(`approved`: List<RequestedElement>): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_respond_with_consent(
+        it,
+        
+        FfiConverterSequenceTypeRequestedElement.lower(`approved`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+    @Throws(GovcredException::class)override fun `terminate`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximitypresentation_terminate(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProximityPresentation: FfiConverter<ProximityPresentation, Long> {
+    override fun lower(value: ProximityPresentation): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ProximityPresentation {
+        return ProximityPresentation(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ProximityPresentation {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ProximityPresentation) = 8UL
+
+    override fun write(value: ProximityPresentation, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The reader's side of a proximity session: scan the holder's QR code, send a
+ * request, verify the response against the verifier's trust (IACAs) with this
+ * session's transcript.
+ *
+ * ```kotlin
+ * val reader = ProximityReader.fromQr(verifier, scannedUri)
+ * bleSend(reader.request("org.iso.18013.5.1.mDL", listOf(RequestedElement("org.iso.18013.5.1", "age_over_18", false))))
+ * val report = reader.receive(bleIncoming())
+ * ```
+ */
+public interface ProximityReaderInterface {
+    
+    /**
+     * Handle the holder's answer: the DeviceResponse, verified against the trust
+     * material and bound to this session (device signature over this transcript).
+     */
+    fun `receive`(`message`: kotlin.ByteArray): VerificationReport
+    
+    /**
+     * Ask for `elements` of a document of `doctype`: returns the message to send
+     * (the SessionEstablishment the first time).
+     */
+    fun `request`(`doctype`: kotlin.String, `elements`: List<RequestedElement>): kotlin.ByteArray
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+    fun `terminate`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * The reader's side of a proximity session: scan the holder's QR code, send a
+ * request, verify the response against the verifier's trust (IACAs) with this
+ * session's transcript.
+ *
+ * ```kotlin
+ * val reader = ProximityReader.fromQr(verifier, scannedUri)
+ * bleSend(reader.request("org.iso.18013.5.1.mDL", listOf(RequestedElement("org.iso.18013.5.1", "age_over_18", false))))
+ * val report = reader.receive(bleIncoming())
+ * ```
+ */
+open class ProximityReader: Disposable, AutoCloseable, ProximityReaderInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_proximityreader(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_proximityreader(handle, status)
+        }
+    }
+
+    
+    /**
+     * Handle the holder's answer: the DeviceResponse, verified against the trust
+     * material and bound to this session (device signature over this transcript).
+     */
+    @Throws(GovcredException::class)override fun `receive`(`message`: kotlin.ByteArray): VerificationReport {
+            return FfiConverterTypeVerificationReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_receive(
+        it,
+        
+        FfiConverterByteArray.lower(`message`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Ask for `elements` of a document of `doctype`: returns the message to send
+     * (the SessionEstablishment the first time).
+     */
+    @Throws(GovcredException::class)override fun `request`(`doctype`: kotlin.String, `elements`: List<RequestedElement>): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_request(
+        it,
+        
+        FfiConverterString.lower(`doctype`),
+        FfiConverterSequenceTypeRequestedElement.lower(`elements`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * End the session: returns the termination message to send.
+     */
+    @Throws(GovcredException::class)override fun `terminate`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_proximityreader_terminate(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Start a session from the holder's `mdoc:` QR code, verifying with `verifier`.
+     */
+    @Throws(GovcredException::class) fun `fromQr`(`verifier`: Verifier, `qrUri`: kotlin.String): ProximityReader {
+            return FfiConverterTypeProximityReader.lift(
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_proximityreader_from_qr(
+    
+        
+        FfiConverterTypeVerifier.lower(`verifier`),
+        FfiConverterString.lower(`qrUri`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProximityReader: FfiConverter<ProximityReader, Long> {
+    override fun lower(value: ProximityReader): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ProximityReader {
+        return ProximityReader(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ProximityReader {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ProximityReader) = 8UL
+
+    override fun write(value: ProximityReader, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Verifies credentials offline against trust material loaded once: issuer DID
+ * documents and keys, IACA certificates for mdocs, status lists — given directly or
+ * as a signed trust bundle.
+ *
+ * ```kotlin
+ * val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+ * val report = verifier.verify(credential)
+ * if (report.valid) show(report.claimsJson)
+ * ```
  */
 public interface VerifierInterface {
     
     /**
-     * Verify a credential (any supported format) now.
+     * Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+     * Data Integrity JSON) now. The format is detected.
      */
     fun `verify`(`credential`: kotlin.String): VerificationReport
     
@@ -1217,11 +4446,32 @@ public interface VerifierInterface {
      */
     fun `verifyAt`(`credential`: kotlin.String, `unixSeconds`: kotlin.Long): VerificationReport
     
+    /**
+     * Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+     * `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+     */
+    fun `verifyBytes`(`credential`: kotlin.ByteArray): VerificationReport
+    
+    /**
+     * Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+     * signed by the credential's holder key with this `audience` and `nonce` is
+     * required. The report's claims are the disclosed ones only.
+     */
+    fun `verifyPresentation`(`presentation`: kotlin.String, `audience`: kotlin.String, `nonce`: kotlin.String): VerificationReport
+    
     companion object
 }
 
 /**
- * Verifies credentials offline against trust material loaded once.
+ * Verifies credentials offline against trust material loaded once: issuer DID
+ * documents and keys, IACA certificates for mdocs, status lists — given directly or
+ * as a signed trust bundle.
+ *
+ * ```kotlin
+ * val verifier = Verifier.fromTrustBundle(bundleJws, listOf(pinnedSignerJwk))
+ * val report = verifier.verify(credential)
+ * if (report.valid) show(report.claimsJson)
+ * ```
  */
 open class Verifier: Disposable, AutoCloseable, VerifierInterface
 {
@@ -1340,7 +4590,8 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * Verify a credential (any supported format) now.
+     * Verify a credential given as text (compact JWT VC, SD-JWT VC, base64url mdoc,
+     * Data Integrity JSON) now. The format is detected.
      */override fun `verify`(`credential`: kotlin.String): VerificationReport {
             return FfiConverterTypeVerificationReport.lift(
     callWithHandle {
@@ -1374,16 +4625,93 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
     
 
     
-
+    /**
+     * Verify a credential given as bytes (an mdoc `IssuerSigned`, `Document` or
+     * `DeviceResponse` in CBOR, or any text format as UTF-8) now.
+     */override fun `verifyBytes`(`credential`: kotlin.ByteArray): VerificationReport {
+            return FfiConverterTypeVerificationReport.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_bytes(
+        it,
+        
+        FfiConverterByteArray.lower(`credential`),_status)
+}
+    }
+    )
+    }
     
 
-
-    
     
     /**
-     * @suppress
+     * Verify an SD-JWT VC presentation made for this verifier: a Key Binding JWT
+     * signed by the credential's holder key with this `audience` and `nonce` is
+     * required. The report's claims are the disclosed ones only.
+     */override fun `verifyPresentation`(`presentation`: kotlin.String, `audience`: kotlin.String, `nonce`: kotlin.String): VerificationReport {
+            return FfiConverterTypeVerificationReport.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_verifier_verify_presentation(
+        it,
+        
+        FfiConverterString.lower(`presentation`),
+        FfiConverterString.lower(`audience`),
+        FfiConverterString.lower(`nonce`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * A verifier trusting DID documents and JWKs (JSON text), IACA root certificates
+     * (PEM text, for mdocs) and holding status lists (compact JWT or CWT as text) to
+     * check revocation offline.
      */
-    companion object
+    @Throws(GovcredException::class) fun `fromTrust`(`didDocuments`: List<kotlin.String>, `jwks`: List<kotlin.String>, `iacaCertificatesPem`: List<kotlin.String>, `statusLists`: List<kotlin.String>): Verifier {
+            return FfiConverterTypeVerifier.lift(
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust(
+    
+        
+        FfiConverterSequenceString.lower(`didDocuments`),
+        FfiConverterSequenceString.lower(`jwks`),
+        FfiConverterSequenceString.lower(`iacaCertificatesPem`),
+        FfiConverterSequenceString.lower(`statusLists`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * A verifier trusting what a signed trust bundle carries (`govcred trust build`),
+     * after checking its signature against one of the pinned bundle-signing keys
+     * (public JWKs, JSON text) and its expiry. Reports then name the bundle and its age.
+     */
+    @Throws(GovcredException::class) fun `fromTrustBundle`(`bundleJws`: kotlin.String, `pinnedSignerJwks`: List<kotlin.String>): Verifier {
+            return FfiConverterTypeVerifier.lift(
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_verifier_from_trust_bundle(
+    
+        
+        FfiConverterString.lower(`bundleJws`),
+        FfiConverterSequenceString.lower(`pinnedSignerJwks`),_status)
+}
+    )
+    }
+    
+
+        
+    }
     
 }
 
@@ -1407,6 +4735,560 @@ public object FfiConverterTypeVerifier: FfiConverter<Verifier, Long> {
     override fun allocationSize(value: Verifier) = 8UL
 
     override fun write(value: Verifier, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The holder's wallet: the encrypted credential store on the phone, with the
+ * platform's key store, key protector and HTTP stack plugged in.
+ *
+ * ```kotlin
+ * val wallet = Wallet.open(dbPath, AndroidKeyProtector(), AndroidKeyStore(), OkHttpBridge())
+ * val received = wallet.receiveOffer(offerLink)          // suspend
+ * wallet.list().forEach { println("${it.title}: ${it.state}") }
+ * val vp = wallet.presentSdJwt(received.id!!, listOf("given_name"), verifierId, nonce)
+ * ```
+ */
+public interface WalletInterface {
+    
+    /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+    fun `openid4vpMatch`(`requestJson`: kotlin.String): Openid4vpMatch
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+    fun `openid4vpRespond`(`requestJson`: kotlin.String, `choices`: List<Openid4vpChoice>): Openid4vpResponse
+    
+    /**
+     * Store a credential received by other means (any format, issued form); returns
+     * its id. It is not verified here: verify it first. Presenting it with key binding
+     * needs a holder key, which such credentials do not have in this wallet.
+     */
+    fun `add`(`credential`: kotlin.ByteArray): kotlin.String
+    
+    /**
+     * Delete a credential and its device-binding key.
+     */
+    fun `delete`(`id`: kotlin.String)
+    
+    /**
+     * One stored credential with its claims.
+     */
+    fun `get`(`id`: kotlin.String): StoredCredential
+    
+    /**
+     * Every stored credential, as the card list shows it (empty after `wipe`).
+     */
+    fun `list`(): List<CredentialSummary>
+    
+    /**
+     * Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
+     * (paths such as `given_name`, `address.locality`; selectively-disclosable
+     * parents are disclosed with them) and add a Key Binding JWT for `audience` and
+     * `nonce`, signed by the credential's device-binding key in the key store.
+     */
+    fun `presentSdJwt`(`id`: kotlin.String, `disclose`: List<kotlin.String>, `audience`: kotlin.String, `nonce`: kotlin.String): kotlin.String
+    
+    /**
+     * Receive the credential an OpenID4VCI offer link names (pre-authorised code
+     * flow): a new device-binding key is made in the key store, the credential is
+     * fetched, verified against the issuer's published keys and status list, stored
+     * when valid, and the issuer notified. The work runs on its own thread: cancelling
+     * the call does not cancel it, so the store and key store stay consistent (the
+     * credential is then stored, or not, as if the call had been awaited).
+     */
+    suspend fun `receiveOffer`(`offerLink`: kotlin.String): ReceivedCredential
+    
+    /**
+     * Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
+     */
+    fun `startProximity`(): ProximityPresentation
+    
+    /**
+     * Sign-out: delete every credential, the store's data key (the key protector's
+     * `destroyKey` is called), the database files and every device-binding key the wallet
+     * made. Afterwards `list` is empty and other operations fail with `storage`.
+     */
+    fun `wipe`()
+    
+    companion object
+}
+
+/**
+ * The holder's wallet: the encrypted credential store on the phone, with the
+ * platform's key store, key protector and HTTP stack plugged in.
+ *
+ * ```kotlin
+ * val wallet = Wallet.open(dbPath, AndroidKeyProtector(), AndroidKeyStore(), OkHttpBridge())
+ * val received = wallet.receiveOffer(offerLink)          // suspend
+ * wallet.list().forEach { println("${it.title}: ${it.state}") }
+ * val vp = wallet.presentSdJwt(received.id!!, listOf("given_name"), verifierId, nonce)
+ * ```
+ */
+open class Wallet: Disposable, AutoCloseable, WalletInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_govcred_ffi_fn_free_wallet(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_govcred_ffi_fn_clone_wallet(handle, status)
+        }
+    }
+
+    
+    /**
+     * Read an OpenID4VP request (its parameters as a JSON object: `client_id`,
+     * `response_type`, `response_mode`, `response_uri`, `nonce`, `state`,
+     * `dcql_query`) and match it against the stored SD-JWT VCs: who asks, for what,
+     * and which credentials can answer — the consent screen.
+     */
+    @Throws(GovcredException::class)override fun `openid4vpMatch`(`requestJson`: kotlin.String): Openid4vpMatch {
+            return FfiConverterTypeOpenid4vpMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_match(
+        it,
+        
+        FfiConverterString.lower(`requestJson`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Answer an OpenID4VP request with the credentials the holder chose (one per
+     * query, from [`Wallet::openid4vp_match`]'s candidates): each SD-JWT VC discloses
+     * exactly the matched claims, with a Key Binding JWT for the verifier's
+     * `client_id` and `nonce` signed by its device key. Returns the form to POST.
+     */
+    @Throws(GovcredException::class)override fun `openid4vpRespond`(`requestJson`: kotlin.String, `choices`: List<Openid4vpChoice>): Openid4vpResponse {
+            return FfiConverterTypeOpenid4vpResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_openid4vp_respond(
+        it,
+        
+        FfiConverterString.lower(`requestJson`),
+        FfiConverterSequenceTypeOpenid4vpChoice.lower(`choices`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Store a credential received by other means (any format, issued form); returns
+     * its id. It is not verified here: verify it first. Presenting it with key binding
+     * needs a holder key, which such credentials do not have in this wallet.
+     */
+    @Throws(GovcredException::class)override fun `add`(`credential`: kotlin.ByteArray): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_add(
+        it,
+        
+        FfiConverterByteArray.lower(`credential`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Delete a credential and its device-binding key.
+     */
+    @Throws(GovcredException::class)override fun `delete`(`id`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_delete(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * One stored credential with its claims.
+     */
+    @Throws(GovcredException::class)override fun `get`(`id`: kotlin.String): StoredCredential {
+            return FfiConverterTypeStoredCredential.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_get(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every stored credential, as the card list shows it (empty after `wipe`).
+     */
+    @Throws(GovcredException::class)override fun `list`(): List<CredentialSummary> {
+            return FfiConverterSequenceTypeCredentialSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_list(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Present a stored SD-JWT VC to a verifier: disclose the claims at `disclose`
+     * (paths such as `given_name`, `address.locality`; selectively-disclosable
+     * parents are disclosed with them) and add a Key Binding JWT for `audience` and
+     * `nonce`, signed by the credential's device-binding key in the key store.
+     */
+    @Throws(GovcredException::class)override fun `presentSdJwt`(`id`: kotlin.String, `disclose`: List<kotlin.String>, `audience`: kotlin.String, `nonce`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterSequenceString.lower(`disclose`),
+        FfiConverterString.lower(`audience`),
+        FfiConverterString.lower(`nonce`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Receive the credential an OpenID4VCI offer link names (pre-authorised code
+     * flow): a new device-binding key is made in the key store, the credential is
+     * fetched, verified against the issuer's published keys and status list, stored
+     * when valid, and the issuer notified. The work runs on its own thread: cancelling
+     * the call does not cancel it, so the store and key store stay consistent (the
+     * credential is then stored, or not, as if the call had been awaited).
+     */
+    @Throws(GovcredException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `receiveOffer`(`offerLink`: kotlin.String) : ReceivedCredential {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_govcred_ffi_fn_method_wallet_receive_offer(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`offerLink`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_govcred_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_govcred_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_govcred_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeReceivedCredential.lift(it) },
+        // Error FFI converter
+        GovcredException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
+     */
+    @Throws(GovcredException::class)override fun `startProximity`(): ProximityPresentation {
+            return FfiConverterTypeProximityPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_start_proximity(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sign-out: delete every credential, the store's data key (the key protector's
+     * `destroyKey` is called), the database files and every device-binding key the wallet
+     * made. Afterwards `list` is empty and other operations fail with `storage`.
+     */
+    @Throws(GovcredException::class)override fun `wipe`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_wipe(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Open (or create) the encrypted store at `db_path`. Its data key is wrapped by
+     * `key_protector`; device-binding keys are made in `key_store`; `http` reaches
+     * issuers. A protector that does not open an existing store gives `wrong_key`
+     * and leaves it untouched.
+     */
+    @Throws(GovcredException::class) fun `open`(`dbPath`: kotlin.String, `keyProtector`: PlatformKeyProtector, `keyStore`: PlatformKeyStore, `http`: PlatformHttp): Wallet {
+            return FfiConverterTypeWallet.lift(
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_constructor_wallet_open(
+    
+        
+        FfiConverterString.lower(`dbPath`),
+        FfiConverterTypePlatformKeyProtector.lower(`keyProtector`),
+        FfiConverterTypePlatformKeyStore.lower(`keyStore`),
+        FfiConverterTypePlatformHttp.lower(`http`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWallet: FfiConverter<Wallet, Long> {
+    override fun lower(value: Wallet): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Wallet {
+        return Wallet(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Wallet {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Wallet) = 8UL
+
+    override fun write(value: Wallet, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -1469,6 +5351,694 @@ public object FfiConverterTypeCheck: FfiConverterRustBuffer<Check> {
 
 
 /**
+ * A credential's entry in a status list, as checked.
+ */
+data class CredentialStatus (
+    /**
+     * `valid`, `invalid` (revoked), `suspended`, `application_specific` or `unknown`
+     * (no list was available: never reported as revoked).
+     */
+    var `state`: kotlin.String
+    , 
+    /**
+     * The status list the credential points to (fetch it and pass it to
+     * `Verifier.fromTrust` to check it offline).
+     */
+    var `listUri`: kotlin.String
+    , 
+    /**
+     * The credential's index in it.
+     */
+    var `index`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialStatus: FfiConverterRustBuffer<CredentialStatus> {
+    override fun read(buf: ByteBuffer): CredentialStatus {
+        return CredentialStatus(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CredentialStatus) = (
+            FfiConverterString.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`listUri`) +
+            FfiConverterULong.allocationSize(value.`index`)
+    )
+
+    override fun write(value: CredentialStatus, buf: ByteBuffer) {
+            FfiConverterString.write(value.`state`, buf)
+            FfiConverterString.write(value.`listUri`, buf)
+            FfiConverterULong.write(value.`index`, buf)
+    }
+}
+
+
+
+/**
+ * A stored credential as the card list shows it (no claims: see [`Wallet::get`]).
+ */
+data class CredentialSummary (
+    /**
+     * The store's id for it.
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * `jwt-vc`, `sd-jwt-vc`, `mdoc`, `di-vc`.
+     */
+    var `format`: kotlin.String
+    , 
+    /**
+     * Issuer identifier.
+     */
+    var `issuer`: kotlin.String
+    , 
+    /**
+     * Credential types (VC types, SD-JWT `vct`, mdoc docType).
+     */
+    var `types`: List<kotlin.String>
+    , 
+    /**
+     * Start of validity (RFC 3339).
+     */
+    var `validFrom`: kotlin.String?
+    , 
+    /**
+     * End of validity (RFC 3339).
+     */
+    var `validUntil`: kotlin.String?
+    , 
+    /**
+     * Lifecycle state now.
+     */
+    var `state`: CredentialState
+    , 
+    /**
+     * Show the card as invalid (expired, revoked, suspended…).
+     */
+    var `showAsInvalid`: kotlin.Boolean
+    , 
+    /**
+     * Offer the holder a refresh.
+     */
+    var `offerRefresh`: kotlin.Boolean
+    , 
+    /**
+     * A newer version is waiting for acceptance.
+     */
+    var `updatePending`: kotlin.Boolean
+    , 
+    /**
+     * The card's title.
+     */
+    var `title`: kotlin.String
+    , 
+    /**
+     * The holder's name, when the credential carries one.
+     */
+    var `holderName`: kotlin.String?
+    , 
+    /**
+     * When it was received (RFC 3339).
+     */
+    var `receivedAt`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialSummary: FfiConverterRustBuffer<CredentialSummary> {
+    override fun read(buf: ByteBuffer): CredentialSummary {
+        return CredentialSummary(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeCredentialState.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CredentialSummary) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`format`) +
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterSequenceString.allocationSize(value.`types`) +
+            FfiConverterOptionalString.allocationSize(value.`validFrom`) +
+            FfiConverterOptionalString.allocationSize(value.`validUntil`) +
+            FfiConverterTypeCredentialState.allocationSize(value.`state`) +
+            FfiConverterBoolean.allocationSize(value.`showAsInvalid`) +
+            FfiConverterBoolean.allocationSize(value.`offerRefresh`) +
+            FfiConverterBoolean.allocationSize(value.`updatePending`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`holderName`) +
+            FfiConverterString.allocationSize(value.`receivedAt`)
+    )
+
+    override fun write(value: CredentialSummary, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`format`, buf)
+            FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterSequenceString.write(value.`types`, buf)
+            FfiConverterOptionalString.write(value.`validFrom`, buf)
+            FfiConverterOptionalString.write(value.`validUntil`, buf)
+            FfiConverterTypeCredentialState.write(value.`state`, buf)
+            FfiConverterBoolean.write(value.`showAsInvalid`, buf)
+            FfiConverterBoolean.write(value.`offerRefresh`, buf)
+            FfiConverterBoolean.write(value.`updatePending`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`holderName`, buf)
+            FfiConverterString.write(value.`receivedAt`, buf)
+    }
+}
+
+
+
+/**
+ * A field of a `direct_post` form (URL-decoded).
+ */
+data class FormField (
+    /**
+     * Field name (`vp_token`, `state`).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Field value.
+     */
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFormField: FfiConverterRustBuffer<FormField> {
+    override fun read(buf: ByteBuffer): FormField {
+        return FormField(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FormField) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: FormField, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * A header of an HTTP request or response.
+ */
+data class HttpHeader (
+    /**
+     * Header name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Header value.
+     */
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
+    override fun read(buf: ByteBuffer): HttpHeader {
+        return HttpHeader(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpHeader) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: HttpHeader, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * An HTTP request the core asks the app to send.
+ */
+data class HttpRequest (
+    /**
+     * `GET` or `POST`.
+     */
+    var `method`: kotlin.String
+    , 
+    /**
+     * Absolute URL.
+     */
+    var `url`: kotlin.String
+    , 
+    /**
+     * Headers to send, in order.
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The body (empty for `GET`).
+     */
+    var `body`: kotlin.ByteArray
+    , 
+    /**
+     * Largest response body the core accepts: stop reading past it.
+     */
+    var `maxResponseBytes`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
+    override fun read(buf: ByteBuffer): HttpRequest {
+        return HttpRequest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpRequest) = (
+            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`) +
+            FfiConverterULong.allocationSize(value.`maxResponseBytes`)
+    )
+
+    override fun write(value: HttpRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`method`, buf)
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
+            FfiConverterULong.write(value.`maxResponseBytes`, buf)
+    }
+}
+
+
+
+/**
+ * The answer to an [`HttpRequest`].
+ */
+data class HttpResponse (
+    /**
+     * Status code (any: a 4xx is a response, not an error).
+     */
+    var `status`: kotlin.UShort
+    , 
+    /**
+     * Response headers.
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The body.
+     */
+    var `body`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse> {
+    override fun read(buf: ByteBuffer): HttpResponse {
+        return HttpResponse(
+            FfiConverterUShort.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpResponse) = (
+            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`)
+    )
+
+    override fun write(value: HttpResponse, buf: ByteBuffer) {
+            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
+    }
+}
+
+
+
+/**
+ * A stored credential that can answer a credential query, and what it would disclose.
+ */
+data class Openid4vpCandidate (
+    /**
+     * The store's id of the credential.
+     */
+    var `credentialId`: kotlin.String
+    , 
+    /**
+     * The claim paths that would be disclosed (`address.locality`).
+     */
+    var `disclose`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpCandidate: FfiConverterRustBuffer<Openid4vpCandidate> {
+    override fun read(buf: ByteBuffer): Openid4vpCandidate {
+        return Openid4vpCandidate(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpCandidate) = (
+            FfiConverterString.allocationSize(value.`credentialId`) +
+            FfiConverterSequenceString.allocationSize(value.`disclose`)
+    )
+
+    override fun write(value: Openid4vpCandidate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`credentialId`, buf)
+            FfiConverterSequenceString.write(value.`disclose`, buf)
+    }
+}
+
+
+
+/**
+ * The holder's choice of credential for one query.
+ */
+data class Openid4vpChoice (
+    /**
+     * The query answered.
+     */
+    var `queryId`: kotlin.String
+    , 
+    /**
+     * The stored credential chosen (one of the query's candidates).
+     */
+    var `credentialId`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpChoice: FfiConverterRustBuffer<Openid4vpChoice> {
+    override fun read(buf: ByteBuffer): Openid4vpChoice {
+        return Openid4vpChoice(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpChoice) = (
+            FfiConverterString.allocationSize(value.`queryId`) +
+            FfiConverterString.allocationSize(value.`credentialId`)
+    )
+
+    override fun write(value: Openid4vpChoice, buf: ByteBuffer) {
+            FfiConverterString.write(value.`queryId`, buf)
+            FfiConverterString.write(value.`credentialId`, buf)
+    }
+}
+
+
+
+/**
+ * What a verifier asks for, matched against the wallet: for the consent screen.
+ */
+data class Openid4vpMatch (
+    /**
+     * The verifier's `client_id` (with its prefix).
+     */
+    var `clientId`: kotlin.String
+    , 
+    /**
+     * Whether the verifier was authenticated (signed request checked against trust).
+     */
+    var `verifierAuthenticated`: kotlin.Boolean
+    , 
+    /**
+     * A name that authentication checked, if any.
+     */
+    var `verifierName`: kotlin.String?
+    , 
+    /**
+     * Where the response goes.
+     */
+    var `responseUri`: kotlin.String?
+    , 
+    /**
+     * Per credential query.
+     */
+    var `queries`: List<Openid4vpQuery>
+    , 
+    /**
+     * What cannot be satisfied, for people (empty when the request can be met).
+     */
+    var `missing`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpMatch: FfiConverterRustBuffer<Openid4vpMatch> {
+    override fun read(buf: ByteBuffer): Openid4vpMatch {
+        return Openid4vpMatch(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeOpenid4vpQuery.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpMatch) = (
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterBoolean.allocationSize(value.`verifierAuthenticated`) +
+            FfiConverterOptionalString.allocationSize(value.`verifierName`) +
+            FfiConverterOptionalString.allocationSize(value.`responseUri`) +
+            FfiConverterSequenceTypeOpenid4vpQuery.allocationSize(value.`queries`) +
+            FfiConverterSequenceString.allocationSize(value.`missing`)
+    )
+
+    override fun write(value: Openid4vpMatch, buf: ByteBuffer) {
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterBoolean.write(value.`verifierAuthenticated`, buf)
+            FfiConverterOptionalString.write(value.`verifierName`, buf)
+            FfiConverterOptionalString.write(value.`responseUri`, buf)
+            FfiConverterSequenceTypeOpenid4vpQuery.write(value.`queries`, buf)
+            FfiConverterSequenceString.write(value.`missing`, buf)
+    }
+}
+
+
+
+/**
+ * One credential query of the request and the stored credentials that answer it.
+ */
+data class Openid4vpQuery (
+    /**
+     * The query id (answer with it in [`Openid4vpChoice`]).
+     */
+    var `queryId`: kotlin.String
+    , 
+    /**
+     * Whether the request needs it answered.
+     */
+    var `required`: kotlin.Boolean
+    , 
+    /**
+     * Matching stored credentials (empty: cannot be answered).
+     */
+    var `candidates`: List<Openid4vpCandidate>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpQuery: FfiConverterRustBuffer<Openid4vpQuery> {
+    override fun read(buf: ByteBuffer): Openid4vpQuery {
+        return Openid4vpQuery(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeOpenid4vpCandidate.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpQuery) = (
+            FfiConverterString.allocationSize(value.`queryId`) +
+            FfiConverterBoolean.allocationSize(value.`required`) +
+            FfiConverterSequenceTypeOpenid4vpCandidate.allocationSize(value.`candidates`)
+    )
+
+    override fun write(value: Openid4vpQuery, buf: ByteBuffer) {
+            FfiConverterString.write(value.`queryId`, buf)
+            FfiConverterBoolean.write(value.`required`, buf)
+            FfiConverterSequenceTypeOpenid4vpCandidate.write(value.`candidates`, buf)
+    }
+}
+
+
+
+/**
+ * The response to send: POST `form` (`application/x-www-form-urlencoded`) to
+ * `response_uri`.
+ */
+data class Openid4vpResponse (
+    /**
+     * Where to POST it.
+     */
+    var `responseUri`: kotlin.String?
+    , 
+    /**
+     * The form fields (`vp_token`, `state`).
+     */
+    var `form`: List<FormField>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenid4vpResponse: FfiConverterRustBuffer<Openid4vpResponse> {
+    override fun read(buf: ByteBuffer): Openid4vpResponse {
+        return Openid4vpResponse(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeFormField.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Openid4vpResponse) = (
+            FfiConverterOptionalString.allocationSize(value.`responseUri`) +
+            FfiConverterSequenceTypeFormField.allocationSize(value.`form`)
+    )
+
+    override fun write(value: Openid4vpResponse, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`responseUri`, buf)
+            FfiConverterSequenceTypeFormField.write(value.`form`, buf)
+    }
+}
+
+
+
+/**
  * A problem found by a verification.
  */
 data class Problem (
@@ -1510,6 +6080,363 @@ public object FfiConverterTypeProblem: FfiConverterRustBuffer<Problem> {
     override fun write(value: Problem, buf: ByteBuffer) {
             FfiConverterTypeErrorCode.write(value.`code`, buf)
             FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * What a reader's message was: a request to show on the consent screen, or the end
+ * of the session.
+ */
+data class ProximityRequest (
+    /**
+     * The reader ended the session (no documents then).
+     */
+    var `terminated`: kotlin.Boolean
+    , 
+    /**
+     * The documents asked for.
+     */
+    var `documents`: List<RequestedDocument>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProximityRequest: FfiConverterRustBuffer<ProximityRequest> {
+    override fun read(buf: ByteBuffer): ProximityRequest {
+        return ProximityRequest(
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeRequestedDocument.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProximityRequest) = (
+            FfiConverterBoolean.allocationSize(value.`terminated`) +
+            FfiConverterSequenceTypeRequestedDocument.allocationSize(value.`documents`)
+    )
+
+    override fun write(value: ProximityRequest, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`terminated`, buf)
+            FfiConverterSequenceTypeRequestedDocument.write(value.`documents`, buf)
+    }
+}
+
+
+
+/**
+ * The outcome of [`Wallet::receive_offer`].
+ */
+data class ReceivedCredential (
+    /**
+     * The store's id, when it was stored (only a valid credential is stored).
+     */
+    var `id`: kotlin.String?
+    , 
+    /**
+     * The OpenID4VCI format (`dc+sd-jwt`, `mso_mdoc`, `jwt_vc_json`).
+     */
+    var `format`: kotlin.String
+    , 
+    /**
+     * The credential issuer's URL.
+     */
+    var `issuer`: kotlin.String
+    , 
+    /**
+     * The credential configuration received.
+     */
+    var `configurationId`: kotlin.String
+    , 
+    /**
+     * Verification against the issuer's published keys and status list.
+     */
+    var `report`: VerificationReport
+    , 
+    /**
+     * Whether the issuer acknowledged the notification (accepted / failure).
+     */
+    var `notified`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReceivedCredential: FfiConverterRustBuffer<ReceivedCredential> {
+    override fun read(buf: ByteBuffer): ReceivedCredential {
+        return ReceivedCredential(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeVerificationReport.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReceivedCredential) = (
+            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`format`) +
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterString.allocationSize(value.`configurationId`) +
+            FfiConverterTypeVerificationReport.allocationSize(value.`report`) +
+            FfiConverterBoolean.allocationSize(value.`notified`)
+    )
+
+    override fun write(value: ReceivedCredential, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`format`, buf)
+            FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterString.write(value.`configurationId`, buf)
+            FfiConverterTypeVerificationReport.write(value.`report`, buf)
+            FfiConverterBoolean.write(value.`notified`, buf)
+    }
+}
+
+
+
+/**
+ * One document a reader asks for.
+ */
+data class RequestedDocument (
+    /**
+     * The docType asked for.
+     */
+    var `doctype`: kotlin.String
+    , 
+    /**
+     * The elements asked for.
+     */
+    var `elements`: List<RequestedElement>
+    , 
+    /**
+     * The authenticated reader (its certificate subject), when the request was signed
+     * by a reader the wallet trusts.
+     */
+    var `readerName`: kotlin.String?
+    , 
+    /**
+     * Why reader authentication failed, when the request was signed but could not
+     * be authenticated (show the reader as unverified).
+     */
+    var `readerProblem`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestedDocument: FfiConverterRustBuffer<RequestedDocument> {
+    override fun read(buf: ByteBuffer): RequestedDocument {
+        return RequestedDocument(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeRequestedElement.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RequestedDocument) = (
+            FfiConverterString.allocationSize(value.`doctype`) +
+            FfiConverterSequenceTypeRequestedElement.allocationSize(value.`elements`) +
+            FfiConverterOptionalString.allocationSize(value.`readerName`) +
+            FfiConverterOptionalString.allocationSize(value.`readerProblem`)
+    )
+
+    override fun write(value: RequestedDocument, buf: ByteBuffer) {
+            FfiConverterString.write(value.`doctype`, buf)
+            FfiConverterSequenceTypeRequestedElement.write(value.`elements`, buf)
+            FfiConverterOptionalString.write(value.`readerName`, buf)
+            FfiConverterOptionalString.write(value.`readerProblem`, buf)
+    }
+}
+
+
+
+/**
+ * One requested data element.
+ */
+data class RequestedElement (
+    /**
+     * Namespace, e.g. `org.iso.18013.5.1`.
+     */
+    var `namespace`: kotlin.String
+    , 
+    /**
+     * Element identifier, e.g. `age_over_18`.
+     */
+    var `element`: kotlin.String
+    , 
+    /**
+     * Whether the reader says it will keep the value.
+     */
+    var `intentToRetain`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestedElement: FfiConverterRustBuffer<RequestedElement> {
+    override fun read(buf: ByteBuffer): RequestedElement {
+        return RequestedElement(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RequestedElement) = (
+            FfiConverterString.allocationSize(value.`namespace`) +
+            FfiConverterString.allocationSize(value.`element`) +
+            FfiConverterBoolean.allocationSize(value.`intentToRetain`)
+    )
+
+    override fun write(value: RequestedElement, buf: ByteBuffer) {
+            FfiConverterString.write(value.`namespace`, buf)
+            FfiConverterString.write(value.`element`, buf)
+            FfiConverterBoolean.write(value.`intentToRetain`, buf)
+    }
+}
+
+
+
+/**
+ * A stored credential with its claims.
+ */
+data class StoredCredential (
+    /**
+     * What the card list shows.
+     */
+    var `summary`: CredentialSummary
+    , 
+    /**
+     * Every claim, as JSON text (mdoc: `{namespace: {element: value}}`).
+     */
+    var `claimsJson`: kotlin.String
+    , 
+    /**
+     * The credential as received.
+     */
+    var `credential`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredCredential: FfiConverterRustBuffer<StoredCredential> {
+    override fun read(buf: ByteBuffer): StoredCredential {
+        return StoredCredential(
+            FfiConverterTypeCredentialSummary.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoredCredential) = (
+            FfiConverterTypeCredentialSummary.allocationSize(value.`summary`) +
+            FfiConverterString.allocationSize(value.`claimsJson`) +
+            FfiConverterByteArray.allocationSize(value.`credential`)
+    )
+
+    override fun write(value: StoredCredential, buf: ByteBuffer) {
+            FfiConverterTypeCredentialSummary.write(value.`summary`, buf)
+            FfiConverterString.write(value.`claimsJson`, buf)
+            FfiConverterByteArray.write(value.`credential`, buf)
+    }
+}
+
+
+
+/**
+ * The trust bundle a report was checked against.
+ */
+data class TrustBundleUsed (
+    /**
+     * When the bundle was made (RFC 3339).
+     */
+    var `issuedAt`: kotlin.String
+    , 
+    /**
+     * When it expires (RFC 3339).
+     */
+    var `expiresAt`: kotlin.String
+    , 
+    /**
+     * Its age at the check, in seconds.
+     */
+    var `ageSecs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTrustBundleUsed: FfiConverterRustBuffer<TrustBundleUsed> {
+    override fun read(buf: ByteBuffer): TrustBundleUsed {
+        return TrustBundleUsed(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TrustBundleUsed) = (
+            FfiConverterString.allocationSize(value.`issuedAt`) +
+            FfiConverterString.allocationSize(value.`expiresAt`) +
+            FfiConverterLong.allocationSize(value.`ageSecs`)
+    )
+
+    override fun write(value: TrustBundleUsed, buf: ByteBuffer) {
+            FfiConverterString.write(value.`issuedAt`, buf)
+            FfiConverterString.write(value.`expiresAt`, buf)
+            FfiConverterLong.write(value.`ageSecs`, buf)
     }
 }
 
@@ -1565,6 +6492,16 @@ data class VerificationReport (
     var `checkedAt`: kotlin.String
     , 
     /**
+     * The credential's status entry and what its list says, when it has one.
+     */
+    var `status`: CredentialStatus?
+    , 
+    /**
+     * The trust bundle the check was made against (issued and expiry times, age).
+     */
+    var `trustBundle`: TrustBundleUsed?
+    , 
+    /**
      * Every check made.
      */
     var `checks`: List<Check>
@@ -1598,6 +6535,8 @@ public object FfiConverterTypeVerificationReport: FfiConverterRustBuffer<Verific
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalTypeCredentialStatus.read(buf),
+            FfiConverterOptionalTypeTrustBundleUsed.read(buf),
             FfiConverterSequenceTypeCheck.read(buf),
             FfiConverterSequenceTypeProblem.read(buf),
         )
@@ -1613,6 +6552,8 @@ public object FfiConverterTypeVerificationReport: FfiConverterRustBuffer<Verific
             FfiConverterOptionalString.allocationSize(value.`validFrom`) +
             FfiConverterOptionalString.allocationSize(value.`validUntil`) +
             FfiConverterString.allocationSize(value.`checkedAt`) +
+            FfiConverterOptionalTypeCredentialStatus.allocationSize(value.`status`) +
+            FfiConverterOptionalTypeTrustBundleUsed.allocationSize(value.`trustBundle`) +
             FfiConverterSequenceTypeCheck.allocationSize(value.`checks`) +
             FfiConverterSequenceTypeProblem.allocationSize(value.`errors`)
     )
@@ -1627,10 +6568,75 @@ public object FfiConverterTypeVerificationReport: FfiConverterRustBuffer<Verific
             FfiConverterOptionalString.write(value.`validFrom`, buf)
             FfiConverterOptionalString.write(value.`validUntil`, buf)
             FfiConverterString.write(value.`checkedAt`, buf)
+            FfiConverterOptionalTypeCredentialStatus.write(value.`status`, buf)
+            FfiConverterOptionalTypeTrustBundleUsed.write(value.`trustBundle`, buf)
             FfiConverterSequenceTypeCheck.write(value.`checks`, buf)
             FfiConverterSequenceTypeProblem.write(value.`errors`, buf)
     }
 }
+
+
+
+/**
+ * Where a stored credential stands, as the card list shows it.
+ */
+
+enum class CredentialState {
+    
+    /**
+     * Usable.
+     */
+    VALID,
+    /**
+     * Usable, but the issuer expects an update: offer a refresh.
+     */
+    UPDATE_EXPECTED,
+    /**
+     * Before its validity window.
+     */
+    NOT_YET_VALID,
+    /**
+     * Past its validity window.
+     */
+    EXPIRED,
+    /**
+     * The issuer suspended it.
+     */
+    SUSPENDED,
+    /**
+     * The status list gives a non-valid application-specific value.
+     */
+    STATUS_NOT_VALID,
+    /**
+     * The issuer revoked it.
+     */
+    REVOKED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialState: FfiConverterRustBuffer<CredentialState> {
+    override fun read(buf: ByteBuffer) = try {
+        CredentialState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CredentialState) = 4UL
+
+    override fun write(value: CredentialState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -1775,7 +6781,75 @@ enum class ErrorCode {
     /**
      * `storage`
      */
-    STORAGE;
+    STORAGE,
+    /**
+     * `device_auth_unavailable`
+     */
+    DEVICE_AUTH_UNAVAILABLE,
+    /**
+     * `trust_bundle_expired`
+     */
+    TRUST_BUNDLE_EXPIRED,
+    /**
+     * `session_decryption_failed`
+     */
+    SESSION_DECRYPTION_FAILED,
+    /**
+     * `session_state`
+     */
+    SESSION_STATE,
+    /**
+     * `audience_mismatch`
+     */
+    AUDIENCE_MISMATCH,
+    /**
+     * `no_matching_credential`
+     */
+    NO_MATCHING_CREDENTIAL,
+    /**
+     * `invalid_grant`
+     */
+    INVALID_GRANT,
+    /**
+     * `invalid_token`
+     */
+    INVALID_TOKEN,
+    /**
+     * `invalid_proof`
+     */
+    INVALID_PROOF,
+    /**
+     * `invalid_nonce`
+     */
+    INVALID_NONCE,
+    /**
+     * `invalid_request`
+     */
+    INVALID_REQUEST,
+    /**
+     * `unsupported_grant_type`
+     */
+    UNSUPPORTED_GRANT_TYPE,
+    /**
+     * `unknown_credential_configuration`
+     */
+    UNKNOWN_CREDENTIAL_CONFIGURATION,
+    /**
+     * `invalid_notification_id`
+     */
+    INVALID_NOTIFICATION_ID,
+    /**
+     * `invalid_notification_request`
+     */
+    INVALID_NOTIFICATION_REQUEST,
+    /**
+     * `insecure_url`
+     */
+    INSECURE_URL,
+    /**
+     * `http_failed`
+     */
+    HTTP_FAILED;
 
     
 
@@ -1889,6 +6963,38 @@ public object FfiConverterTypeGovcredError : FfiConverterRustBuffer<GovcredExcep
 /**
  * @suppress
  */
+public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
+    override fun read(buf: ByteBuffer): kotlin.Long? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterLong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Long?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterLong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Long?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterLong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -1911,6 +7017,70 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeCredentialStatus: FfiConverterRustBuffer<CredentialStatus?> {
+    override fun read(buf: ByteBuffer): CredentialStatus? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCredentialStatus.read(buf)
+    }
+
+    override fun allocationSize(value: CredentialStatus?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCredentialStatus.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CredentialStatus?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCredentialStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTrustBundleUsed: FfiConverterRustBuffer<TrustBundleUsed?> {
+    override fun read(buf: ByteBuffer): TrustBundleUsed? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTrustBundleUsed.read(buf)
+    }
+
+    override fun allocationSize(value: TrustBundleUsed?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTrustBundleUsed.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TrustBundleUsed?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTrustBundleUsed.write(value, buf)
         }
     }
 }
@@ -1977,6 +7147,174 @@ public object FfiConverterSequenceTypeCheck: FfiConverterRustBuffer<List<Check>>
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCredentialSummary: FfiConverterRustBuffer<List<CredentialSummary>> {
+    override fun read(buf: ByteBuffer): List<CredentialSummary> {
+        val len = buf.getInt()
+        return List<CredentialSummary>(len) {
+            FfiConverterTypeCredentialSummary.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CredentialSummary>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCredentialSummary.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CredentialSummary>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCredentialSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFormField: FfiConverterRustBuffer<List<FormField>> {
+    override fun read(buf: ByteBuffer): List<FormField> {
+        val len = buf.getInt()
+        return List<FormField>(len) {
+            FfiConverterTypeFormField.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FormField>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFormField.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FormField>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFormField.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<HttpHeader>> {
+    override fun read(buf: ByteBuffer): List<HttpHeader> {
+        val len = buf.getInt()
+        return List<HttpHeader>(len) {
+            FfiConverterTypeHttpHeader.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<HttpHeader>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeHttpHeader.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<HttpHeader>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeHttpHeader.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenid4vpCandidate: FfiConverterRustBuffer<List<Openid4vpCandidate>> {
+    override fun read(buf: ByteBuffer): List<Openid4vpCandidate> {
+        val len = buf.getInt()
+        return List<Openid4vpCandidate>(len) {
+            FfiConverterTypeOpenid4vpCandidate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Openid4vpCandidate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenid4vpCandidate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Openid4vpCandidate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenid4vpCandidate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenid4vpChoice: FfiConverterRustBuffer<List<Openid4vpChoice>> {
+    override fun read(buf: ByteBuffer): List<Openid4vpChoice> {
+        val len = buf.getInt()
+        return List<Openid4vpChoice>(len) {
+            FfiConverterTypeOpenid4vpChoice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Openid4vpChoice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenid4vpChoice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Openid4vpChoice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenid4vpChoice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpenid4vpQuery: FfiConverterRustBuffer<List<Openid4vpQuery>> {
+    override fun read(buf: ByteBuffer): List<Openid4vpQuery> {
+        val len = buf.getInt()
+        return List<Openid4vpQuery>(len) {
+            FfiConverterTypeOpenid4vpQuery.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Openid4vpQuery>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpenid4vpQuery.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Openid4vpQuery>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpenid4vpQuery.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeProblem: FfiConverterRustBuffer<List<Problem>> {
     override fun read(buf: ByteBuffer): List<Problem> {
         val len = buf.getInt()
@@ -1998,6 +7336,98 @@ public object FfiConverterSequenceTypeProblem: FfiConverterRustBuffer<List<Probl
         }
     }
 }
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRequestedDocument: FfiConverterRustBuffer<List<RequestedDocument>> {
+    override fun read(buf: ByteBuffer): List<RequestedDocument> {
+        val len = buf.getInt()
+        return List<RequestedDocument>(len) {
+            FfiConverterTypeRequestedDocument.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RequestedDocument>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRequestedDocument.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RequestedDocument>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRequestedDocument.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRequestedElement: FfiConverterRustBuffer<List<RequestedElement>> {
+    override fun read(buf: ByteBuffer): List<RequestedElement> {
+        val len = buf.getInt()
+        return List<RequestedElement>(len) {
+            FfiConverterTypeRequestedElement.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RequestedElement>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRequestedElement.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RequestedElement>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRequestedElement.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVerificationReport: FfiConverterRustBuffer<List<VerificationReport>> {
+    override fun read(buf: ByteBuffer): List<VerificationReport> {
+        val len = buf.getInt()
+        return List<VerificationReport>(len) {
+            FfiConverterTypeVerificationReport.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VerificationReport>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVerificationReport.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VerificationReport>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVerificationReport.write(it, buf)
+        }
+    }
+}
+
+
+
+
+
+
+
+
         /**
          * A fresh P-256 key as a private JWK (JSON). For tests and small tools: on a phone,
          * device keys live in the platform key store.
