@@ -5,7 +5,6 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use govcred::format::mdoc::SessionTranscript;
 use govcred::proximity::{
     BleOptions, DeviceRequest, HeldMdoc, Holder, HolderEvent, ItemsRequest, MdocResponder, Reader,
     ReaderEvent, Responder,
@@ -269,7 +268,7 @@ impl ProximityReader {
                 ))
             }
         };
-        let transcript = SessionTranscript::from_cbor(reader.session_transcript().encoded())?;
+        let transcript = reader.session_transcript().clone();
         Ok(self
             .verifier
             .clone()
