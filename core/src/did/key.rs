@@ -9,12 +9,15 @@ use crate::error::{Error, Result};
 
 const ED25519_PREFIX: [u8; 2] = [0xed, 0x01];
 const P256_PREFIX: [u8; 2] = [0x80, 0x24];
+/// Multicodec `p384-pub` (0x1201), varint-encoded.
+const P384_PREFIX: [u8; 2] = [0x81, 0x24];
 
 /// The multibase (`z…`) form of a public key, as in did:key and `Multikey` methods.
 pub fn multibase(key: &VerifyingKey) -> String {
     let prefix = match key.alg() {
         crate::crypto::Alg::EdDSA => ED25519_PREFIX,
         crate::crypto::Alg::ES256 => P256_PREFIX,
+        crate::crypto::Alg::ES384 => P384_PREFIX,
     };
     let mut bytes = prefix.to_vec();
     bytes.extend(key.compressed_bytes());
