@@ -54,10 +54,14 @@ pub fn from_multibase(text: &str) -> Result<VerifyingKey> {
 
 /// The did:key of a public JWK.
 pub fn from_jwk(jwk: &Jwk) -> Result<String> {
-    Ok(format!(
-        "did:key:{}",
-        multibase(&VerifyingKey::from_jwk(jwk)?)
-    ))
+    let key = VerifyingKey::from_jwk(jwk)?;
+    if key.alg() == crate::crypto::Alg::ES384 {
+        // P-384 keys are for verifying ISO 18013-5 readers and IACAs, not DIDs.
+        return Err(Error::InvalidKey(
+            "did:key is made for Ed25519 and P-256 keys only, not P-384".into(),
+        ));
+    }
+    Ok(format!("did:key:{}", multibase(&key)))
 }
 
 /// The key inside a did:key (the DID, without fragment).
