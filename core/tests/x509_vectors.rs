@@ -858,7 +858,13 @@ fn p384_keys_and_ecdsa_with_sha384_verify() {
     assert_eq!(leaf_key.alg(), govcred::crypto::Alg::ES256);
     // The same leaf against the P-256 root: untrusted, not a crypto error.
     assert_eq!(
-        code(x509::verify_chain(from_ref(&leaf), from_ref(&root), now, 0, None)),
+        code(x509::verify_chain(
+            from_ref(&leaf),
+            from_ref(&root),
+            now,
+            0,
+            None
+        )),
         ErrorCode::UntrustedIssuer
     );
 

@@ -452,13 +452,12 @@ impl IssuerAuth {
             &[],
             &self.payload,
         );
-        key.verify(alg, &tbs, &self.signature)
-            .map_err(|e| match e {
-                Error::SignatureInvalid { .. } => Error::SignatureInvalid {
-                    key: format!("Document Signer certificate \"{}\"", ds.subject()),
-                },
-                other => other,
-            })
+        key.verify(alg, &tbs, &self.signature).map_err(|e| match e {
+            Error::SignatureInvalid { .. } => Error::SignatureInvalid {
+                key: format!("Document Signer certificate \"{}\"", ds.subject()),
+            },
+            other => other,
+        })
     }
 }
 
