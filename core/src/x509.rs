@@ -7,10 +7,12 @@
 //! `nom`, `asn1-rs`, `der-parser` and `oid-registry`).
 //!
 //! No cryptography is done here: signatures go through
-//! [`VerifyingKey::verify_asn1_sha256`] (aws-lc-rs) and fingerprints through
-//! [`crate::crypto::sha256`]. Only `ecdsa-with-SHA256` signatures and EC P-256 keys
-//! are supported; any other signature algorithm gives [`Error::AlgNotAllowed`] and any
-//! other key type (P-384, RSA, Ed25519…) gives [`Error::InvalidKey`].
+//! [`VerifyingKey::verify_asn1`] (aws-lc-rs) and fingerprints through
+//! [`crate::crypto::sha256`]. Supported: `ecdsa-with-SHA256` and `ecdsa-with-SHA384`
+//! signatures, by EC P-256 or P-384 keys (GOV.UK reader certificates are P-384 /
+//! ecdsa-with-SHA384, profile §6.5, and an IACA may be P-384). Any other signature
+//! algorithm gives [`Error::AlgNotAllowed`] and any other key type (P-521, RSA,
+//! Ed25519…) gives [`Error::InvalidKey`].
 //!
 //! What [`verify_chain`] checks: validity windows, issuer/subject names (compared as
 //! decoded DER, byte for byte after DER `SET OF` ordering), signatures, `basicConstraints`
@@ -41,7 +43,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::name::Name;
 use x509_cert::time::Time;
 
-use crate::crypto::VerifyingKey;
+use crate::crypto::{EcdsaHash, VerifyingKey};
 use crate::datetime;
 use crate::error::{Error, Result};
 
@@ -61,8 +63,10 @@ pub const MAX_PEM_BYTES: usize = 1024 * 1024;
 const WHAT: &str = "X.509 certificate";
 
 const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 const ID_EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
 const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
 
 const EXT_BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
 const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
@@ -373,8 +377,8 @@ impl Certificate {
         self.eku.clone().unwrap_or_default()
     }
 
-    /// The subject public key. Only EC P-256 keys are supported; other key types give
-    /// [`Error::InvalidKey`].
+    /// The subject public key. EC P-256 and P-384 keys are supported (a P-384 key
+    /// verifies ES384 only); other key types give [`Error::InvalidKey`].
     pub fn public_key(&self) -> Result<VerifyingKey> {
         self.public_key_ref().cloned()
     }
@@ -393,7 +397,7 @@ impl Certificate {
         let who = || format!("certificate \"{}\"", self.subject());
         if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
             return Err(Error::InvalidKey(format!(
-                "{} has a {} key ({}); only EC P-256 keys are supported: ask the issuer for a P-256 certificate",
+                "{} has a {} key ({}); only EC P-256 and P-384 keys are supported: ask the issuer for a P-256 certificate",
                 who(),
                 oid_name(&spki.algorithm.oid),
                 spki.algorithm.oid
@@ -404,26 +408,32 @@ impl Certificate {
             .parameters
             .as_ref()
             .and_then(|p| p.decode_as::<Oid>().ok());
-        match curve {
-            Some(c) if c == SECP256R1 => {}
+        let p384 = match curve {
+            Some(c) if c == SECP256R1 => false,
+            Some(c) if c == SECP384R1 => true,
             Some(c) => {
                 return Err(Error::InvalidKey(format!(
-                    "{} has an EC key on curve {} ({c}); only P-256 is supported: ask the issuer for a P-256 certificate",
+                    "{} has an EC key on curve {} ({c}); only P-256 and P-384 are supported: ask the issuer for a P-256 certificate",
                     who(),
                     oid_name(&c)
                 )))
             }
             None => {
                 return Err(Error::InvalidKey(format!(
-                    "{} has an EC key without a named curve; only the named curve P-256 is supported",
+                    "{} has an EC key without a named curve; only the named curves P-256 and P-384 are supported",
                     who()
                 )))
             }
-        }
+        };
         let point = spki.subject_public_key.as_bytes().ok_or_else(|| {
             Error::InvalidKey(format!("{}: public key BIT STRING has unused bits", who()))
         })?;
-        VerifyingKey::from_p256_sec1(point).map_err(|e| match e {
+        let key = if p384 {
+            VerifyingKey::from_p384_sec1(point)
+        } else {
+            VerifyingKey::from_p256_sec1(point)
+        };
+        key.map_err(|e| match e {
             Error::InvalidKey(m) => Error::InvalidKey(format!("{}: {m}", who())),
             other => other,
         })
@@ -435,8 +445,8 @@ impl Certificate {
     }
 
     /// Check that `issuer` issued this certificate: this certificate's issuer name equals
-    /// `issuer`'s subject name, and its `ecdsa-with-SHA256` signature verifies with
-    /// `issuer`'s P-256 key. Nothing else (validity, CA flags) is checked here; see
+    /// `issuer`'s subject name, and its `ecdsa-with-SHA256` or `ecdsa-with-SHA384`
+    /// signature verifies with `issuer`'s P-256 or P-384 key. Nothing else (validity, CA flags) is checked here; see
     /// [`verify_chain`].
     pub fn verify_issued_by(&self, issuer: &Certificate) -> Result<()> {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
@@ -448,18 +458,25 @@ impl Certificate {
             )));
         }
         let alg = &self.cert.signature_algorithm;
-        if alg.oid != ECDSA_WITH_SHA256 {
+        let hash = if alg.oid == ECDSA_WITH_SHA256 {
+            EcdsaHash::Sha256
+        } else if alg.oid == ECDSA_WITH_SHA384 {
+            EcdsaHash::Sha384
+        } else {
             return Err(Error::AlgNotAllowed {
                 alg: format!(
-                    "{} ({}) on certificate \"{}\" (X.509 needs ecdsa-with-SHA256)",
+                    "{} ({}) on certificate \"{}\" (X.509 needs ecdsa-with-SHA256 or ecdsa-with-SHA384)",
                     oid_name(&alg.oid),
                     alg.oid,
                     self.subject()
                 ),
             });
-        }
+        };
         if alg.parameters.is_some() {
-            return Err(self.malformed("ecdsa-with-SHA256 must have no parameters (RFC 5758)"));
+            return Err(self.malformed(&format!(
+                "{} must have no parameters (RFC 5758)",
+                hash.x509_name()
+            )));
         }
         let key = issuer.public_key_ref()?;
         let signature = self
@@ -471,7 +488,7 @@ impl Certificate {
             .der
             .get(self.tbs.clone())
             .ok_or_else(|| self.malformed("signed part out of range"))?;
-        key.verify_asn1_sha256(tbs, signature).map_err(|e| match e {
+        key.verify_asn1(hash, tbs, signature).map_err(|e| match e {
             Error::SignatureInvalid { .. } => Error::SignatureInvalid {
                 key: format!(
                     "issuer \"{}\" (certificate \"{}\" was altered, or was not signed by this issuer)",

@@ -29,7 +29,7 @@ pub struct BenchArgs {
     /// Rounds per pair; the median is reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
-    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, mdoc, status, store, proximity, oid4vp, oid4vci, batch); default all.
+    /// Only these formats (jwt-vc, sd-jwt-vc, di-vc, mdoc, status, store, proximity, reader-auth, oid4vp, oid4vci, batch); default all.
     #[arg(long = "format")]
     formats: Vec<String>,
     /// Credentials in the wallet store benchmark.
@@ -340,6 +340,9 @@ pub fn run(a: BenchArgs) -> CliResult {
     }
     if wants(&a, "proximity") {
         rows.push(bench_proximity(&a)?);
+    }
+    if wants(&a, "reader-auth") {
+        rows.push(bench_reader_auth_es384(&a)?);
     }
     if wants(&a, "oid4vp") {
         rows.push(bench_oid4vp(&a, now)?);
@@ -762,6 +765,8 @@ fn raw_name(alg: Alg, op: &str) -> &'static str {
         (Alg::ES256, _) => "aws-lc P-256 sign",
         (Alg::EdDSA, "verify") => "dalek Ed25519 verify",
         (Alg::EdDSA, _) => "dalek Ed25519 sign",
+        (Alg::ES384, "verify") => "aws-lc P-384 verify",
+        (Alg::ES384, _) => "aws-lc P-384 sign",
     }
 }
 
@@ -960,6 +965,75 @@ fn bench_proximity(a: &BenchArgs) -> Result<Row, crate::CliError> {
         ratio,
         target_ratio: None,
         bytes,
+    })
+}
+
+/// A P-384 reader key as a platform signer (govcred signs ES256/EdDSA only).
+struct P384Signer(aws_lc_rs::signature::EcdsaKeyPair);
+
+impl Signer for P384Signer {
+    fn alg(&self) -> Alg {
+        Alg::ES384
+    }
+    fn public_jwk(&self) -> govcred::crypto::Jwk {
+        use aws_lc_rs::signature::KeyPair;
+        govcred::crypto::VerifyingKey::from_p384_sec1(self.0.public_key().as_ref())
+            .map(|k| k.jwk().clone())
+            .unwrap_or_default()
+    }
+    fn sign(&self, bytes: &[u8]) -> govcred::Result<Vec<u8>> {
+        self.0
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), bytes)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| govcred::Error::SignerFailed("P-384 signing failed".into()))
+    }
+}
+
+/// The holder's check of an ES384 `readerAuth` (GOV.UK P-384 reader, profile §6.5):
+/// COSE_Sign1 parse, ReaderAuthenticationBytes and Sig_structure for this session,
+/// ES384 verification with the (already chained) reader key. Raw: one aws-lc P-384
+/// verification of a message of the same length.
+fn bench_reader_auth_es384(a: &BenchArgs) -> Result<Row, crate::CliError> {
+    use aws_lc_rs::signature::{
+        EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P384_SHA384_FIXED,
+        ECDSA_P384_SHA384_FIXED_SIGNING,
+    };
+    use govcred::proximity::{BleOptions, DocRequest, Holder, ItemsRequest, Reader};
+    let backend = |_| govcred::Error::CryptoBackend("P-384 key generation failed".into());
+    let key_pair = EcdsaKeyPair::generate(&ECDSA_P384_SHA384_FIXED_SIGNING).map_err(backend)?;
+    let point = key_pair.public_key().as_ref().to_vec();
+    let key = govcred::crypto::VerifyingKey::from_p384_sec1(&point)?;
+    let signer = P384Signer(key_pair);
+    let holder = Holder::new(BleOptions::peripheral_server([3; 16]))?;
+    let reader = Reader::from_qr(&holder.qr_uri())?;
+    let transcript = reader.session_transcript();
+    let items = ItemsRequest::new("org.iso.18013.5.1.mDL")
+        .element("org.iso.18013.5.1", "family_name", false)
+        .element("org.iso.18013.5.1", "age_over_18", false);
+    let request = DocRequest::signed(items, transcript, &signer, &[])?;
+    request.verify_reader_signature(transcript, &key)?;
+    let msg = vec![7u8; transcript.tagged_bytes().len() + request.items_request_bytes().len() + 40];
+    let sig = signer.sign(&msg)?;
+    let raw_key = UnparsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point);
+    let (full, raw, ratio) = pair(
+        a,
+        || {
+            black_box(request.verify_reader_signature(black_box(transcript), &key)).ok();
+        },
+        || {
+            black_box(raw_key.verify(black_box(&msg), &sig)).ok();
+        },
+    );
+    Ok(Row {
+        format: "readerAuth (18013-5)",
+        alg: "ES384",
+        operation: "verify",
+        per_second: full,
+        raw_operation: raw_name(Alg::ES384, "verify"),
+        raw_per_second: raw,
+        ratio,
+        target_ratio: None,
+        bytes: msg.len(),
     })
 }
 

@@ -6,7 +6,7 @@ use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, KeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED,
-    ECDSA_P256_SHA256_FIXED_SIGNING,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED,
 };
 use zeroize::Zeroizing;
 
@@ -26,7 +26,30 @@ pub struct VerifyingKey {
 #[derive(Clone)]
 enum VerifyingInner {
     P256(ParsedPublicKey),
+    /// Verification only (ES384); holds the 97-byte uncompressed point.
+    P384(ParsedPublicKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+/// The hash of an ASN.1 (X.509) ECDSA signature: `ecdsa-with-SHA256`
+/// (1.2.840.10045.4.3.2) or `ecdsa-with-SHA384` (1.2.840.10045.4.3.3). Either may be
+/// used with a P-256 or a P-384 key ([`VerifyingKey::verify_asn1`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EcdsaHash {
+    /// SHA-256 (`ecdsa-with-SHA256`).
+    Sha256,
+    /// SHA-384 (`ecdsa-with-SHA384`).
+    Sha384,
+}
+
+impl EcdsaHash {
+    /// The X.509 name of the signature algorithm.
+    pub fn x509_name(self) -> &'static str {
+        match self {
+            EcdsaHash::Sha256 => "ecdsa-with-SHA256",
+            EcdsaHash::Sha384 => "ecdsa-with-SHA384",
+        }
+    }
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -50,8 +73,9 @@ fn jwk_member<'a>(jwk: &'a Jwk, v: &'a Option<String>, name: &str) -> Result<&'a
 }
 
 impl VerifyingKey {
-    /// Parse a public JWK (EC P-256 or OKP Ed25519). Private members are ignored.
-    /// A JWK whose `alg` names another algorithm than its key type allows is refused.
+    /// Parse a public JWK (EC P-256, EC P-384 or OKP Ed25519). Private members are
+    /// ignored. A JWK whose `alg` names another algorithm than its key type allows is
+    /// refused. A P-384 key verifies ES384 only (see the [module docs](crate::crypto)).
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         let key = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
             ("EC", Some("P-256")) => {
@@ -65,19 +89,35 @@ impl VerifyingKey {
                 sec1[33..].copy_from_slice(&y);
                 Self::from_p256_sec1(&sec1)?
             }
+            ("EC", Some("P-384")) => {
+                let x = b64::decode(jwk_member(jwk, &jwk.x, "x")?, "JWK x")?;
+                let y = b64::decode(jwk_member(jwk, &jwk.y, "y")?, "JWK y")?;
+                let x: [u8; 48] = fixed(&x, "P-384 x")?;
+                let y: [u8; 48] = fixed(&y, "P-384 y")?;
+                let mut sec1 = [0u8; 97];
+                sec1[0] = 4;
+                sec1[1..49].copy_from_slice(&x);
+                sec1[49..].copy_from_slice(&y);
+                Self::from_p384_sec1(&sec1)?
+            }
             ("OKP", Some("Ed25519")) => {
                 let x = b64::decode(jwk_member(jwk, &jwk.x, "x")?, "JWK x")?;
                 Self::from_ed25519(&fixed(&x, "Ed25519 public key")?)?
             }
             (kty, crv) => {
                 return Err(Error::InvalidKey(format!(
-                    "unsupported key type {kty} {}: use EC P-256 or OKP Ed25519",
+                    "unsupported key type {kty} {}: use EC P-256, EC P-384 or OKP Ed25519",
                     crv.unwrap_or("(no crv)")
                 )))
             }
         };
         if let Some(alg) = jwk.alg.as_deref() {
-            let alg = Alg::from_jose(alg)?;
+            // `ES384` names a P-384 key's algorithm; it is not a JOSE algorithm govcred
+            // accepts in a JWS header (that check is `Alg::from_jose`).
+            let alg = match alg {
+                "ES384" => Alg::ES384,
+                other => Alg::from_jose(other)?,
+            };
             if alg != key.alg() {
                 return Err(Error::KeyAlgMismatch {
                     key: key.alg().key_description().into(),
@@ -123,6 +163,34 @@ impl VerifyingKey {
         })
     }
 
+    /// A P-384 key (verification only, ES384) from its uncompressed SEC1 point
+    /// (97 bytes, `04‖X‖Y`), as in X.509 certificates and COSE keys. The point is
+    /// checked to be on the curve. Compressed points are refused with
+    /// [`Error::InvalidKey`].
+    pub fn from_p384_sec1(point: &[u8]) -> Result<Self> {
+        let point: [u8; 97] = match point {
+            [4, ..] => fixed(point, "uncompressed P-384 point")?,
+            [2 | 3, ..] if point.len() == 49 => {
+                return Err(Error::InvalidKey(
+                    "compressed P-384 points are not supported: send the uncompressed form (97 bytes, starting 04)".into(),
+                ))
+            }
+            _ => return Err(Error::InvalidKey("not a SEC1 P-384 point".into())),
+        };
+        let parsed = ParsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point)
+            .map_err(|e| Error::InvalidKey(format!("P-384 public key rejected: {e}")))?;
+        Ok(VerifyingKey {
+            jwk: Jwk {
+                kty: "EC".into(),
+                crv: Some("P-384".into()),
+                x: Some(b64::encode(&point[1..49])),
+                y: Some(b64::encode(&point[49..])),
+                ..Jwk::default()
+            },
+            inner: VerifyingInner::P384(parsed),
+        })
+    }
+
     /// An Ed25519 key from its 32 bytes.
     pub fn from_ed25519(bytes: &[u8; 32]) -> Result<Self> {
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
@@ -147,6 +215,7 @@ impl VerifyingKey {
     pub fn alg(&self) -> Alg {
         match self.inner {
             VerifyingInner::P256(_) => Alg::ES256,
+            VerifyingInner::P384(_) => Alg::ES384,
             VerifyingInner::Ed25519(_) => Alg::EdDSA,
         }
     }
@@ -167,8 +236,8 @@ impl VerifyingKey {
         self.jwk.kid.clone().unwrap_or_else(|| self.thumbprint())
     }
 
-    /// The public key in the compressed form did:key and COSE use: 33-byte SEC1
-    /// compressed point (P-256) or the 32 raw bytes (Ed25519).
+    /// The public key in the compressed form did:key and COSE use: SEC1 compressed
+    /// point (33 bytes for P-256, 49 for P-384) or the 32 raw bytes (Ed25519).
     pub fn compressed_bytes(&self) -> Vec<u8> {
         match &self.inner {
             VerifyingInner::Ed25519(k) => k.to_bytes().to_vec(),
@@ -178,6 +247,14 @@ impl VerifyingKey {
                 let mut out = Vec::with_capacity(33);
                 out.push(if raw[64] & 1 == 1 { 3 } else { 2 });
                 out.extend_from_slice(&raw[1..33]);
+                out
+            }
+            VerifyingInner::P384(k) => {
+                // `k` holds the 97-byte uncompressed point we built the key from.
+                let raw = k.as_ref();
+                let mut out = Vec::with_capacity(49);
+                out.push(if raw[96] & 1 == 1 { 3 } else { 2 });
+                out.extend_from_slice(&raw[1..49]);
                 out
             }
         }
@@ -192,7 +269,9 @@ impl VerifyingKey {
             });
         }
         let ok = match &self.inner {
-            VerifyingInner::P256(k) => k.verify_sig(message, signature).is_ok(),
+            VerifyingInner::P256(k) | VerifyingInner::P384(k) => {
+                k.verify_sig(message, signature).is_ok()
+            }
             VerifyingInner::Ed25519(k) => match ed25519_dalek::Signature::from_slice(signature) {
                 Ok(sig) => k.verify_strict(message, &sig).is_ok(),
                 Err(_) => false,
@@ -207,28 +286,67 @@ impl VerifyingKey {
 
     /// Verify an ECDSA P-256 / SHA-256 signature in the ASN.1 DER form
     /// (`SEQUENCE { r INTEGER, s INTEGER }`) that X.509 certificates use
-    /// (`ecdsa-with-SHA256`). Only P-256 keys can do this: an Ed25519 key gives
+    /// (`ecdsa-with-SHA256`). Same as [`VerifyingKey::verify_asn1`] with
+    /// [`EcdsaHash::Sha256`] (a P-384 key works too); an Ed25519 key gives
     /// [`Error::KeyAlgMismatch`].
     pub fn verify_asn1_sha256(&self, message: &[u8], signature: &[u8]) -> Result<()> {
-        let VerifyingInner::P256(k) = &self.inner else {
-            return Err(Error::KeyAlgMismatch {
-                key: self.alg().key_description().into(),
-                alg: "ecdsa-with-SHA256".into(),
-            });
+        self.verify_asn1(EcdsaHash::Sha256, message, signature)
+    }
+
+    /// Verify an ECDSA signature in the ASN.1 DER form (`SEQUENCE { r INTEGER, s
+    /// INTEGER }`) of X.509 certificates, hashing `message` with `hash`
+    /// (`ecdsa-with-SHA256` or `ecdsa-with-SHA384`). P-256 and P-384 keys both accept
+    /// both hashes (a P-384 IACA may sign with SHA-256 and the other way round); an
+    /// Ed25519 key gives [`Error::KeyAlgMismatch`].
+    ///
+    /// ```
+    /// use govcred::crypto::{Alg, EcdsaHash, SoftwareKey};
+    /// let key = SoftwareKey::generate(Alg::ES256).unwrap();
+    /// // Not a valid DER signature: refused, never a panic.
+    /// assert!(key.verifying_key().verify_asn1(EcdsaHash::Sha384, b"tbs", &[0x30, 0]).is_err());
+    /// ```
+    pub fn verify_asn1(&self, hash: EcdsaHash, message: &[u8], signature: &[u8]) -> Result<()> {
+        use aws_lc_rs::signature::{
+            EcdsaVerificationAlgorithm, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1,
+            ECDSA_P256_SHA384_ASN1, ECDSA_P384_SHA256_ASN1, ECDSA_P384_SHA384_ASN1,
         };
-        // `k` holds the 65-byte uncompressed point we built the key from.
-        aws_lc_rs::signature::UnparsedPublicKey::new(
-            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
-            k.as_ref(),
-        )
-        .verify(message, signature)
-        .map_err(|_| Error::SignatureInvalid { key: self.label() })
+        let (algorithm, point): (&'static EcdsaVerificationAlgorithm, &[u8]) =
+            match (&self.inner, hash) {
+                (VerifyingInner::P256(k), EcdsaHash::Sha256) => {
+                    (&ECDSA_P256_SHA256_ASN1, k.as_ref())
+                }
+                (VerifyingInner::P256(k), EcdsaHash::Sha384) => {
+                    (&ECDSA_P256_SHA384_ASN1, k.as_ref())
+                }
+                (VerifyingInner::P384(k), EcdsaHash::Sha256) => {
+                    (&ECDSA_P384_SHA256_ASN1, k.as_ref())
+                }
+                (VerifyingInner::P384(k), EcdsaHash::Sha384) => {
+                    (&ECDSA_P384_SHA384_ASN1, k.as_ref())
+                }
+                (VerifyingInner::Ed25519(_), _) => {
+                    return Err(Error::KeyAlgMismatch {
+                        key: self.alg().key_description().into(),
+                        alg: hash.x509_name().into(),
+                    })
+                }
+            };
+        // `point` is the uncompressed point we built the key from.
+        UnparsedPublicKey::new(algorithm, point)
+            .verify(message, signature)
+            .map_err(|_| Error::SignatureInvalid { key: self.label() })
     }
 }
 
 impl PartialEq for VerifyingKey {
     fn eq(&self, other: &Self) -> bool {
         self.alg() == other.alg() && self.jwk.x == other.jwk.x && self.jwk.y == other.jwk.y
+    }
+}
+
+fn es384_cannot_sign() -> Error {
+    Error::AlgNotAllowed {
+        alg: "ES384 for signing (govcred verifies P-384 signatures but signs with ES256 or EdDSA only)".into(),
     }
 }
 
@@ -254,9 +372,11 @@ impl fmt::Debug for SoftwareKey {
 }
 
 impl SoftwareKey {
-    /// A fresh random key for `alg`.
+    /// A fresh random key for `alg` (ES256 or EdDSA; ES384 is verification only and
+    /// gives [`Error::AlgNotAllowed`]).
     pub fn generate(alg: Alg) -> Result<Self> {
         match alg {
+            Alg::ES384 => Err(es384_cannot_sign()),
             Alg::ES256 => {
                 let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
                     .map_err(|_| Error::CryptoBackend("P-256 key generation failed".into()))?;
@@ -273,6 +393,7 @@ impl SoftwareKey {
     /// For reproducible test vectors; production keys come from [`SoftwareKey::generate`].
     pub fn from_secret_bytes(alg: Alg, secret: &[u8; 32]) -> Result<Self> {
         match alg {
+            Alg::ES384 => Err(es384_cannot_sign()),
             Alg::EdDSA => Self::from_ed25519_signing(ed25519_dalek::SigningKey::from_bytes(secret)),
             Alg::ES256 => {
                 use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -293,6 +414,9 @@ impl SoftwareKey {
     /// Import a private JWK (`d` required). The public members must match `d`.
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         let public = VerifyingKey::from_jwk(jwk)?;
+        if public.alg() == Alg::ES384 {
+            return Err(es384_cannot_sign());
+        }
         let d = jwk
             .d
             .as_ref()

@@ -9,12 +9,15 @@ use crate::error::{Error, Result};
 
 const ED25519_PREFIX: [u8; 2] = [0xed, 0x01];
 const P256_PREFIX: [u8; 2] = [0x80, 0x24];
+/// Multicodec `p384-pub` (0x1201), varint-encoded.
+const P384_PREFIX: [u8; 2] = [0x81, 0x24];
 
 /// The multibase (`z…`) form of a public key, as in did:key and `Multikey` methods.
 pub fn multibase(key: &VerifyingKey) -> String {
     let prefix = match key.alg() {
         crate::crypto::Alg::EdDSA => ED25519_PREFIX,
         crate::crypto::Alg::ES256 => P256_PREFIX,
+        crate::crypto::Alg::ES384 => P384_PREFIX,
     };
     let mut bytes = prefix.to_vec();
     bytes.extend(key.compressed_bytes());
@@ -51,10 +54,14 @@ pub fn from_multibase(text: &str) -> Result<VerifyingKey> {
 
 /// The did:key of a public JWK.
 pub fn from_jwk(jwk: &Jwk) -> Result<String> {
-    Ok(format!(
-        "did:key:{}",
-        multibase(&VerifyingKey::from_jwk(jwk)?)
-    ))
+    let key = VerifyingKey::from_jwk(jwk)?;
+    if key.alg() == crate::crypto::Alg::ES384 {
+        // P-384 keys are for verifying ISO 18013-5 readers and IACAs, not DIDs.
+        return Err(Error::InvalidKey(
+            "did:key is made for Ed25519 and P-256 keys only, not P-384".into(),
+        ));
+    }
+    Ok(format!("did:key:{}", multibase(&key)))
 }
 
 /// The key inside a did:key (the DID, without fragment).

@@ -136,23 +136,35 @@ impl DocRequest {
         }
     }
 
-    /// A request signed by the reader (`readerAuth`, ES256 COSE_Sign1 over
+    /// A request signed by the reader (`readerAuth`, COSE_Sign1 over
     /// ReaderAuthenticationBytes, with the reader's certificate chain in `x5chain`).
+    /// The signer is ES256 (COSE alg -7) or ES384 (-35, the P-384 key of a GOV.UK
+    /// reader certificate, profile §6.5, held by a platform [`Signer`]); EdDSA is refused.
     pub fn signed(
         items_request: ItemsRequest,
         transcript: &SessionTranscript,
         signer: &dyn Signer,
         chain: &[Certificate],
     ) -> Result<Self> {
-        if signer.alg() != Alg::ES256 {
-            return Err(Error::AlgNotAllowed {
-                alg: signer.alg().as_str().into(),
-            });
-        }
+        let (protected, sig_len) = match signer.alg() {
+            Alg::ES256 => (vec![0xa1, 0x01, 0x26], 64), // {1: -7}
+            Alg::ES384 => (vec![0xa1, 0x01, 0x38, 0x22], 96), // {1: -35}
+            other => {
+                return Err(Error::AlgNotAllowed {
+                    alg: format!("{other} for readerAuth (use ES256 or ES384)"),
+                })
+            }
+        };
         let mut req = DocRequest::new(items_request);
-        let protected = vec![0xa1, 0x01, 0x26]; // {1: -7}
         let payload = reader_authentication_bytes(transcript, &req.items_request_bytes);
         let sig = signer.sign(&sig_structure(&protected, &payload))?;
+        if sig.len() != sig_len {
+            return Err(Error::SignerFailed(format!(
+                "{} signer returned {} bytes; COSE needs the {sig_len}-byte raw R||S form",
+                signer.alg(),
+                sig.len()
+            )));
+        }
         let x5chain = match chain {
             [one] => Value::Bytes(one.der().to_vec()),
             many => Value::Array(
@@ -182,11 +194,14 @@ impl DocRequest {
 
     /// The reader certificate chain in `readerAuth` (leaf first).
     pub fn reader_chain(&self) -> Result<Vec<Certificate>> {
-        let (_, _, chain) = self.reader_auth_parts()?;
+        let (_, _, _, chain) = self.reader_auth_parts()?;
         Ok(chain)
     }
 
-    fn reader_auth_parts(&self) -> Result<(Vec<u8>, Vec<u8>, Vec<Certificate>)> {
+    /// The `readerAuth` parts: signature algorithm (ES256 for COSE -7, ES384 for -35;
+    /// anything else is refused), protected header bytes, signature, x5chain.
+    #[allow(clippy::type_complexity)]
+    fn reader_auth_parts(&self) -> Result<(Alg, Vec<u8>, Vec<u8>, Vec<Certificate>)> {
         const W: &str = "readerAuth";
         let raw = self
             .reader_auth
@@ -212,15 +227,16 @@ impl DocRequest {
         }
         let prot = from_slice(protected, W)?;
         let prot_map = map_entries(&prot, W)?;
-        match get_int(prot_map, 1) {
-            Some(Value::Integer(i)) if i128::from(*i) == -7 => {}
+        let alg = match get_int(prot_map, 1) {
+            Some(Value::Integer(i)) if i128::from(*i) == -7 => Alg::ES256,
+            Some(Value::Integer(i)) if i128::from(*i) == -35 => Alg::ES384,
             Some(other) => {
                 return Err(Error::AlgNotAllowed {
-                    alg: format!("COSE {other:?}"),
+                    alg: format!("COSE {other:?} (readerAuth accepts ES256, -7, and ES384, -35)"),
                 })
             }
             None => return Err(Error::malformed(W, "protected header has no alg")),
-        }
+        };
         let x5 = get_int(prot_map, 33)
             .or_else(|| {
                 map_entries(unprotected, W)
@@ -248,19 +264,20 @@ impl DocRequest {
             .into_iter()
             .map(Certificate::from_der)
             .collect::<Result<Vec<_>>>()?;
-        Ok((protected.clone(), sig.clone(), chain))
+        Ok((alg, protected.clone(), sig.clone(), chain))
     }
 
     /// Check `readerAuth` with `key` only (no chain): the signature over
-    /// ReaderAuthenticationBytes for this transcript.
+    /// ReaderAuthenticationBytes for this transcript. The COSE alg must match the key
+    /// (-7 with a P-256 key, -35 with a P-384 key), else [`Error::KeyAlgMismatch`].
     pub fn verify_reader_signature(
         &self,
         transcript: &SessionTranscript,
         key: &VerifyingKey,
     ) -> Result<()> {
-        let (protected, sig, _) = self.reader_auth_parts()?;
+        let (alg, protected, sig, _) = self.reader_auth_parts()?;
         let payload = reader_authentication_bytes(transcript, &self.items_request_bytes);
-        key.verify(Alg::ES256, &sig_structure(&protected, &payload), &sig)
+        key.verify(alg, &sig_structure(&protected, &payload), &sig)
     }
 
     /// Check `readerAuth`: the x5chain must chain to one of `roots` at `now` with the
@@ -273,7 +290,7 @@ impl DocRequest {
         now: i64,
         leeway: i64,
     ) -> Result<ReaderIdentity> {
-        let (_, _, chain) = self.reader_auth_parts()?;
+        let (_, _, _, chain) = self.reader_auth_parts()?;
         if roots.is_empty() {
             return Err(Error::UnknownKey(
                 "the reader's certificate: no trusted reader roots are configured".into(),

@@ -75,6 +75,7 @@ fn cose_alg(alg: Alg) -> iana::Algorithm {
     match alg {
         Alg::ES256 => iana::Algorithm::ES256,
         Alg::EdDSA => iana::Algorithm::EdDSA,
+        Alg::ES384 => iana::Algorithm::ES384,
     }
 }
 

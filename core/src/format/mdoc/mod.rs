@@ -62,6 +62,8 @@ const COSE_CRIT: i64 = 2;
 const COSE_X5CHAIN: i64 = 33;
 /// COSE algorithm ES256.
 const COSE_ES256: i64 = -7;
+/// COSE algorithm ES384 (issuerAuth by a P-384 Document Signer; verification only).
+const COSE_ES384: i64 = -35;
 
 /// One `IssuerSignedItem`, with the exact bytes that are hashed.
 #[derive(Clone, Debug)]
@@ -356,7 +358,7 @@ fn parse_issuer_auth(item: &Item<'_>) -> Result<IssuerAuth> {
     });
     if alg_item.is_some() && alg.is_none() {
         return Err(Error::AlgNotAllowed {
-            alg: "a non-integer COSE alg (only ES256, -7, is accepted)".into(),
+            alg: "a non-integer COSE alg (only ES256, -7, and ES384, -35, are accepted)".into(),
         });
     }
     let x5chain = match get_int(unprotected, COSE_X5CHAIN, WHAT)? {
@@ -413,23 +415,28 @@ impl IssuerAuth {
         &self.x5chain[0]
     }
 
-    /// Check `alg` (ES256 only) and `crit`, then verify the signature over
-    /// `Sig_structure = ["Signature1", protected, h'', payload]` with the DS key.
+    /// Check `alg` (ES256, -7, with a P-256 DS key; or ES384, -35, with a P-384 DS
+    /// key) and `crit`, then verify the signature over
+    /// `Sig_structure = ["Signature1", protected, h'', payload]` with the DS key. An alg
+    /// that does not match the DS key's curve gives [`Error::KeyAlgMismatch`].
     pub fn verify_signature(&self) -> Result<()> {
-        match self.alg {
-            Some(COSE_ES256) => {}
+        let alg = match self.alg {
+            Some(COSE_ES256) => Alg::ES256,
+            Some(COSE_ES384) => Alg::ES384,
             Some(other) => {
                 return Err(Error::AlgNotAllowed {
-                    alg: format!("COSE alg {other} (only ES256, -7, is accepted)"),
+                    alg: format!(
+                        "COSE alg {other} (only ES256, -7, and ES384, -35, are accepted)"
+                    ),
                 })
             }
             None => {
                 return Err(Error::AlgNotAllowed {
-                    alg: "none: the protected header has no alg (only ES256, -7, is accepted)"
+                    alg: "none: the protected header has no alg (only ES256, -7, and ES384, -35, are accepted)"
                         .into(),
                 })
             }
-        }
+        };
         if let Some(first) = self.crit.as_ref().and_then(|c| c.first()) {
             return Err(Error::UnsupportedCritical(first.clone()));
         }
@@ -445,13 +452,12 @@ impl IssuerAuth {
             &[],
             &self.payload,
         );
-        key.verify(Alg::ES256, &tbs, &self.signature)
-            .map_err(|e| match e {
-                Error::SignatureInvalid { .. } => Error::SignatureInvalid {
-                    key: format!("Document Signer certificate \"{}\"", ds.subject()),
-                },
-                other => other,
-            })
+        key.verify(alg, &tbs, &self.signature).map_err(|e| match e {
+            Error::SignatureInvalid { .. } => Error::SignatureInvalid {
+                key: format!("Document Signer certificate \"{}\"", ds.subject()),
+            },
+            other => other,
+        })
     }
 }
 
