@@ -1,6 +1,6 @@
-//! OpenID4VP `direct_post.jwt` (1.0 §8.3): the compact JWE (ECDH-ES P-256 + Concat KDF
-//! + A128GCM/A256GCM), an SD-JWT VC round trip through it, and what is refused
-//! (altered tokens, the wrong key, other alg/enc, bad `epk`, clear downgrades).
+//! OpenID4VP `direct_post.jwt` (1.0 §8.3): the compact JWE (ECDH-ES P-256, Concat KDF,
+//! A128GCM/A256GCM), an SD-JWT VC round trip through it, and what is refused (altered
+//! tokens, the wrong key, other alg/enc, bad `epk`, clear downgrades).
 
 use govcred::b64;
 use govcred::crypto::{Alg, Jwk, SoftwareKey};
