@@ -105,6 +105,8 @@ pub enum ErrorCode {
     InsecureUrl,
     /// `http_failed`
     HttpFailed,
+    /// `jwe_decryption_failed`
+    JweDecryptionFailed,
 }
 
 impl From<govcred::ErrorCode> for ErrorCode {
@@ -162,6 +164,7 @@ impl From<govcred::ErrorCode> for ErrorCode {
             C::InvalidNotificationRequest => ErrorCode::InvalidNotificationRequest,
             C::InsecureUrl => ErrorCode::InsecureUrl,
             C::HttpFailed => ErrorCode::HttpFailed,
+            C::JweDecryptionFailed => ErrorCode::JweDecryptionFailed,
         }
     }
 }

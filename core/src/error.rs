@@ -121,6 +121,9 @@ pub enum ErrorCode {
     InsecureUrl,
     /// An HTTP exchange failed (transport error or an unexpected answer).
     HttpFailed,
+    /// A JWE did not decrypt: encrypted to another key, or altered (header,
+    /// IV, ciphertext or tag) — the AES-GCM tag does not verify.
+    JweDecryptionFailed,
 }
 
 impl ErrorCode {
@@ -178,6 +181,7 @@ impl ErrorCode {
             ErrorCode::InvalidNotificationRequest => "invalid_notification_request",
             ErrorCode::InsecureUrl => "insecure_url",
             ErrorCode::HttpFailed => "http_failed",
+            ErrorCode::JweDecryptionFailed => "jwe_decryption_failed",
         }
     }
 }
@@ -486,6 +490,17 @@ pub enum Error {
     /// HTTP transport failure or unexpected answer.
     #[error("HTTP: {0}")]
     Http(String),
+    /// A JWE `alg`, `enc` or `zip` refused.
+    #[error("JWE {param} {value:?} is not allowed: only alg ECDH-ES (P-256) with enc A128GCM or A256GCM, uncompressed, is accepted")]
+    JweAlgNotAllowed {
+        /// The header parameter (`alg`, `enc`, `zip`).
+        param: &'static str,
+        /// Its value as found.
+        value: String,
+    },
+    /// JWE authentication failed.
+    #[error("the JWE does not decrypt with this key: it was encrypted to another key or altered (header, IV, ciphertext or tag)")]
+    JweDecryptionFailed,
 }
 
 impl Error {
@@ -545,6 +560,8 @@ impl Error {
             Error::InvalidNotificationRequest(_) => ErrorCode::InvalidNotificationRequest,
             Error::InsecureUrl { .. } => ErrorCode::InsecureUrl,
             Error::Http(_) => ErrorCode::HttpFailed,
+            Error::JweAlgNotAllowed { .. } => ErrorCode::AlgNotAllowed,
+            Error::JweDecryptionFailed => ErrorCode::JweDecryptionFailed,
         }
     }
 

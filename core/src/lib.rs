@@ -43,6 +43,7 @@ pub mod error;
 pub mod format;
 pub mod jose;
 pub mod json;
+pub mod jwe;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod pki;

@@ -247,10 +247,13 @@ fn nonce_and_audience_mismatch_rejected() {
     let e = session.check(&under, &w.trust, NOW, 60, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidClaim);
     assert!(e.to_string().contains("age_over_18"), "{e}");
-    // direct_post.jwt is refused, not sent in clear.
+    // No encryption key in a direct_post request: nothing to encrypt a
+    // direct_post.jwt response to (oid4vp_jwe.rs covers encrypted responses).
     assert_eq!(
-        good.to_direct_post_jwt(&json!({})).unwrap_err().code(),
-        ErrorCode::UnsupportedFormat
+        response::ResponseEncryption::for_request(&session.request)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidRequest
     );
 }
 

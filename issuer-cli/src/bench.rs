@@ -346,6 +346,7 @@ pub fn run(a: BenchArgs) -> CliResult {
     }
     if wants(&a, "oid4vp") {
         rows.push(bench_oid4vp(&a, now)?);
+        rows.push(bench_oid4vp_jwt(&a, now)?);
     }
     let mut other = Vec::new();
     if wants(&a, "status") {
@@ -1111,6 +1112,92 @@ fn bench_oid4vp(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
         ratio,
         target_ratio: None,
         bytes: pres.len(),
+    })
+}
+
+/// The same check for a `direct_post.jwt` response: JWE decryption (ECDH-ES P-256,
+/// Concat KDF, A128GCM) then the checks above. Raw: the two P-256 verifications plus
+/// one aws-lc P-256 ECDH (with the one-block Concat KDF).
+fn bench_oid4vp_jwt(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
+    use govcred::format::sd_jwt::{self, SdJwtDraft};
+    use govcred::jwe::{DecryptionKey, Enc};
+    use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
+    use govcred::oid4vp::request::AuthorizationRequest;
+    use govcred::oid4vp::{consent::Consent, response};
+    let issuer = SoftwareKey::generate(Alg::ES256)?;
+    let holder = SoftwareKey::generate(Alg::ES256)?;
+    let mut draft = SdJwtDraft::new(DEMO_ISSUER, "urn:example:card");
+    for i in 0..10 {
+        draft
+            .claims
+            .insert(format!("claim_{i}"), format!("value {i}").into());
+        draft.disclosable.push(format!("claim_{i}"));
+    }
+    draft.holder_key = Some(holder.public_jwk());
+    let issued = sd_jwt::issue(&draft, None, &issuer, now)?;
+    let query = DcqlQuery::from_json(
+        &serde_json::json!({"credentials": [{"id": "card", "format": "dc+sd-jwt",
+        "claims": [{"path": ["claim_1"]}, {"path": ["claim_4"]}, {"path": ["claim_7"]}]}]}),
+    )?;
+    let cb = "https://verifier.example/cb";
+    let session =
+        response::VerifierSession::new_encrypted(&format!("redirect_uri:{cb}"), cb, query)?;
+    let params = serde_json::to_value(&session.request)
+        .map_err(|e| crate::CliError::input(e.to_string()))?;
+    let verified =
+        AuthorizationRequest::parse_by_value(&params.as_object().cloned().unwrap_or_default())?;
+    let consent = Consent::new(&verified, &[Candidate::from_sd_jwt("c", &issued)?])?;
+    let m = consent.queries[0]
+        .matches
+        .first()
+        .cloned()
+        .ok_or_else(|| crate::CliError::input("no match"))?;
+    let resp = response::respond_sd_jwt(&verified, &[("card", &m, &issued)], &holder, now)?;
+    let body = resp.to_post_body(&verified.request)?;
+    let token = body
+        .first()
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| crate::CliError::input("no response"))?;
+    let mut trust = TrustStore::new();
+    trust.add_jwk(&issuer.public_jwk())?;
+    session.check_encrypted(&token, &trust, now, 60, None)?;
+    let pres = resp.vp_token["card"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let jwt = pres.split('~').next().unwrap_or_default().to_string();
+    let kb = pres.rsplit('~').next().unwrap_or_default().to_string();
+    let (i_jws, k_jws) = (
+        govcred::jose::Jws::decode(&jwt)?,
+        govcred::jose::Jws::decode(&kb)?,
+    );
+    let (ivk, hvk) = (
+        issuer.verifying_key().clone(),
+        holder.verifying_key().clone(),
+    );
+    let (me, peer) = (DecryptionKey::generate()?, DecryptionKey::generate()?);
+    let peer = peer.public_jwk();
+    let (full, raw, ratio) = pair(
+        a,
+        || {
+            black_box(session.check_encrypted(&token, &trust, now, 60, None)).ok();
+        },
+        || {
+            black_box(i_jws.verify(&ivk)).ok();
+            black_box(k_jws.verify(&hvk)).ok();
+            black_box(me.derive_key(&peer, Enc::A128Gcm, b"", b"")).ok();
+        },
+    );
+    Ok(Row {
+        format: "openid4vp response (sd-jwt, direct_post.jwt)",
+        alg: "ES256+ECDH-ES",
+        operation: "decrypt+verify",
+        per_second: full,
+        raw_operation: "2 × aws-lc P-256 verify + 1 P-256 ECDH",
+        raw_per_second: raw,
+        ratio,
+        target_ratio: None,
+        bytes: token.len(),
     })
 }
 

@@ -2716,6 +2716,11 @@ class ErrorCode(enum.Enum):
     `http_failed`
 """
     
+    JWE_DECRYPTION_FAILED = 51
+    """
+    `jwe_decryption_failed`
+"""
+    
 
 
 class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
@@ -2824,6 +2829,8 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
             return ErrorCode.INSECURE_URL
         if variant == 51:
             return ErrorCode.HTTP_FAILED
+        if variant == 52:
+            return ErrorCode.JWE_DECRYPTION_FAILED
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2929,6 +2936,8 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
         if value == ErrorCode.INSECURE_URL:
             return
         if value == ErrorCode.HTTP_FAILED:
+            return
+        if value == ErrorCode.JWE_DECRYPTION_FAILED:
             return
         raise ValueError(value)
 
@@ -3036,6 +3045,8 @@ class _UniffiFfiConverterTypeErrorCode(_UniffiConverterRustBuffer):
             buf.write_i32(50)
         if value == ErrorCode.HTTP_FAILED:
             buf.write_i32(51)
+        if value == ErrorCode.JWE_DECRYPTION_FAILED:
+            buf.write_i32(52)
 
 
 

@@ -5081,6 +5081,10 @@ public enum ErrorCode: Equatable, Hashable {
      * `http_failed`
      */
     case httpFailed
+    /**
+     * `jwe_decryption_failed`
+     */
+    case jweDecryptionFailed
 
 
 
@@ -5203,6 +5207,8 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         case 50: return .insecureUrl
         
         case 51: return .httpFailed
+        
+        case 52: return .jweDecryptionFailed
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5414,6 +5420,10 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         
         case .httpFailed:
             writeInt(&buf, Int32(51))
+        
+        
+        case .jweDecryptionFailed:
+            writeInt(&buf, Int32(52))
         
         }
     }

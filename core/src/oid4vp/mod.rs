@@ -9,8 +9,10 @@
 //! - [`consent`]: what the app shows before anything is released.
 //! - [`response`]: the `vp_token` (SD-JWT VC with only the asked claims and a Key
 //!   Binding JWT bound to `client_id` and `nonce`; mdoc DeviceResponse over the
-//!   OpenID4VP SessionTranscript), `direct_post` form fields, and the verifier's
-//!   checks. `direct_post.jwt` (JWE) is not implemented yet and is refused.
+//!   OpenID4VP SessionTranscript), `direct_post` form fields or a `direct_post.jwt`
+//!   JWE (ECDH-ES P-256 + A128GCM/A256GCM, [`crate::jwe`]) to the verifier's key, and
+//!   the verifier's checks ([`response::VerifierSession::new_encrypted`] for
+//!   encrypted responses).
 //!
 //! ```
 //! use govcred::{crypto::{Alg, SoftwareKey}, format::sd_jwt::{self, SdJwtDraft}, Signer, trust::TrustStore};

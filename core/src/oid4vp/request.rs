@@ -21,7 +21,7 @@ pub enum ResponseMode {
     /// `direct_post`: form-encoded POST of `vp_token` (and `state`) to `response_uri`.
     #[serde(rename = "direct_post")]
     DirectPost,
-    /// `direct_post.jwt`: the same, encrypted as a JWE (not implemented here: see
+    /// `direct_post.jwt`: the same, encrypted as a JWE (`response` form field; see
     /// [`super::response::AuthorizationResponse::to_direct_post_jwt`]).
     #[serde(rename = "direct_post.jwt")]
     DirectPostJwt,

@@ -5,8 +5,12 @@ use serde_json::{Map, Value};
 
 use super::dcql::{self, Candidate, DcqlQuery, FORMAT_MSO_MDOC, FORMAT_SD_JWT_VC};
 use super::request::{AuthorizationRequest, ResponseMode, VerifiedRequest};
+use std::sync::Arc;
+
+use crate::crypto::Jwk;
 use crate::error::{Error, Result};
 use crate::format::sd_jwt::{KeyBinding, SdJwt, VerifyOptions};
+use crate::jwe::{self, DecryptionKey, Enc, EncryptOptions};
 use crate::platform::Signer;
 use crate::proximity::SessionTranscript;
 use crate::report::VerificationReport;
@@ -42,6 +46,95 @@ pub fn mdoc_session_transcript(
     let mut out = Vec::new();
     let _ = ciborium::into_writer(&transcript, &mut out);
     SessionTranscript::from_encoded_parts(out)
+}
+
+/// The wallet's side of the SessionTranscript for an mdoc answer to `request`: with
+/// the thumbprint of the verifier's encryption key when the response mode is
+/// `direct_post.jwt`, else without (1.0 Appendix B.2.6.1).
+pub fn mdoc_session_transcript_for(request: &AuthorizationRequest) -> Result<SessionTranscript> {
+    let thumbprint = match request.response_mode {
+        Some(ResponseMode::DirectPostJwt) => {
+            Some(ResponseEncryption::for_request(request)?.thumbprint()?)
+        }
+        _ => None,
+    };
+    Ok(mdoc_session_transcript(
+        &request.client_id,
+        &request.nonce,
+        thumbprint.as_ref().map(|t| &t[..]),
+        request.response_uri.as_deref().unwrap_or_default(),
+    ))
+}
+
+/// How a `direct_post.jwt` response is encrypted (OpenID4VP 1.0 §8.3): to the
+/// verifier's key from `client_metadata.jwks` (EC P-256, `use` absent or `enc`, `alg`
+/// absent or `ECDH-ES`), with the first `enc` of
+/// `encrypted_response_enc_values_supported` this library implements (`A128GCM` when
+/// the verifier lists none). `apv` carries the request's `nonce`, binding the key
+/// derivation to this request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResponseEncryption {
+    /// The verifier's public encryption key.
+    pub key: Jwk,
+    /// The content encryption.
+    pub enc: Enc,
+    /// `apv` (the request nonce, UTF-8).
+    pub apv: Option<Vec<u8>>,
+}
+
+impl ResponseEncryption {
+    /// The encryption the verifier asked for in `request`; an error
+    /// ([`Error::InvalidRequest`]) if it gave no usable key or no supported `enc`.
+    pub fn for_request(request: &AuthorizationRequest) -> Result<Self> {
+        let meta = request.client_metadata.as_ref();
+        let keys = meta
+            .and_then(|m| m.pointer("/jwks/keys"))
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let key = keys
+            .iter()
+            .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
+            .find(|k| {
+                k.kty == "EC"
+                    && k.crv.as_deref() == Some("P-256")
+                    && k.d.is_none()
+                    && k.use_.as_deref().is_none_or(|u| u == "enc")
+                    && k.alg.as_deref().is_none_or(|a| a == jwe::ALG_ECDH_ES)
+            })
+            .ok_or_else(|| {
+                Error::InvalidRequest(
+                    "direct_post.jwt needs an EC P-256 ECDH-ES key in client_metadata.jwks".into(),
+                )
+            })?;
+        let enc = match meta.and_then(|m| m.get("encrypted_response_enc_values_supported")) {
+            None => Enc::A128Gcm,
+            Some(v) => v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .find_map(|e| Enc::from_jose(e).ok())
+                .ok_or_else(|| {
+                    Error::InvalidRequest(format!(
+                        "encrypted_response_enc_values_supported {v} lists neither A128GCM nor A256GCM"
+                    ))
+                })?,
+        };
+        Ok(ResponseEncryption {
+            key,
+            enc,
+            apv: Some(request.nonce.as_bytes().to_vec()),
+        })
+    }
+
+    /// The SHA-256 JWK thumbprint (RFC 7638) of the verifier's key, raw bytes, for
+    /// [`mdoc_session_transcript`].
+    pub fn thumbprint(&self) -> Result<[u8; 32]> {
+        Ok(crate::crypto::sha256(
+            self.key.thumbprint_input()?.as_bytes(),
+        ))
+    }
 }
 
 /// The authorization response: `vp_token` (query id → presentations) and `state`.
@@ -127,20 +220,68 @@ impl AuthorizationResponse {
         })
     }
 
-    /// `direct_post.jwt` needs the response encrypted to the verifier as a JWE
-    /// (ECDH-ES + A128GCM/A256GCM). No JWE implementation is included yet, so this
-    /// refuses rather than send the response in clear.
-    pub fn to_direct_post_jwt(&self, _verifier_key: &Value) -> Result<String> {
-        Err(Error::UnsupportedFormat(
-            "response mode direct_post.jwt (JWE encryption is not implemented yet; use direct_post)".into(),
-        ))
+    /// The `direct_post.jwt` `response` value: `{vp_token, state}` as a compact JWE
+    /// (ECDH-ES, `enc` and key as chosen in `encryption`, usually
+    /// [`ResponseEncryption::for_request`]).
+    pub fn to_direct_post_jwt(&self, encryption: &ResponseEncryption) -> Result<String> {
+        let body = serde_json::to_vec(self)
+            .map_err(|e| Error::malformed("authorization response", e.to_string()))?;
+        jwe::encrypt(
+            &body,
+            &encryption.key,
+            &EncryptOptions {
+                enc: encryption.enc,
+                apu: None,
+                apv: encryption.apv.clone(),
+            },
+        )
+    }
+
+    /// The form fields to POST to `request`'s `response_uri`, in its response mode:
+    /// `vp_token` and `state` for `direct_post`, `response` (the JWE) for
+    /// `direct_post.jwt`. Other modes are refused.
+    pub fn to_post_body(&self, request: &AuthorizationRequest) -> Result<Vec<(String, String)>> {
+        match request.response_mode {
+            Some(ResponseMode::DirectPost) => Ok(self.to_form()),
+            Some(ResponseMode::DirectPostJwt) => {
+                let enc = ResponseEncryption::for_request(request)?;
+                Ok(vec![("response".into(), self.to_direct_post_jwt(&enc)?)])
+            }
+            other => Err(Error::UnsupportedFormat(format!(
+                "response mode {} (only direct_post and direct_post.jwt are posted)",
+                other.map_or("(none)", ResponseMode::as_str)
+            ))),
+        }
+    }
+
+    /// The decrypted `direct_post.jwt` payload: a JSON object with `vp_token` and
+    /// optionally `state` (other members are ignored).
+    fn from_json_bytes(bytes: &[u8]) -> Result<Self> {
+        crate::json::check_unique_keys(bytes, "authorization response")?;
+        let v: Map<String, Value> = serde_json::from_slice(bytes).map_err(|e| {
+            Error::malformed("authorization response", format!("not a JSON object: {e}"))
+        })?;
+        let vp_token = match v.get("vp_token") {
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(Error::malformed("vp_token", "not a JSON object")),
+            None => return Err(Error::claim("vp_token", "missing from the response")),
+        };
+        let state = match v.get("state") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(Error::malformed("state", "not a string")),
+        };
+        Ok(AuthorizationResponse { vp_token, state })
     }
 }
 
 /// Build the response to a verified request: for each `(query id, credential)`
 /// chosen by the user (from the matcher's candidates), the SD-JWT presentation with
 /// exactly the matched claims. mdoc answers are added with
-/// [`AuthorizationResponse::add_mdoc`].
+/// [`AuthorizationResponse::add_mdoc`]. Send it with
+/// [`AuthorizationResponse::to_post_body`], which encrypts it for `direct_post.jwt`
+/// (a `direct_post.jwt` request without a usable encryption key is refused here,
+/// before anything is signed).
 pub fn respond_sd_jwt(
     verified: &VerifiedRequest,
     chosen: &[(&str, &dcql::CandidateMatch, &str)],
@@ -148,9 +289,7 @@ pub fn respond_sd_jwt(
     now: i64,
 ) -> Result<AuthorizationResponse> {
     if verified.request.response_mode == Some(ResponseMode::DirectPostJwt) {
-        return Err(Error::UnsupportedFormat(
-            "response mode direct_post.jwt (JWE encryption is not implemented yet)".into(),
-        ));
+        ResponseEncryption::for_request(&verified.request)?;
     }
     let mut resp = AuthorizationResponse::new(&verified.request);
     for (query_id, m, issued) in chosen {
@@ -175,7 +314,14 @@ pub type MdocVerifier = dyn Fn(&[u8], &SessionTranscript) -> VerificationReport;
 pub struct VerifierSession {
     /// The request sent.
     pub request: AuthorizationRequest,
+    /// The response encryption key for `direct_post.jwt` sessions
+    /// ([`VerifierSession::new_encrypted`]); its public half is in
+    /// `request.client_metadata.jwks`.
+    pub encryption_key: Option<Arc<DecryptionKey>>,
 }
+
+/// The `enc` values a [`VerifierSession::new_encrypted`] session offers and accepts.
+pub const RESPONSE_ENC_VALUES: [Enc; 2] = [Enc::A128Gcm, Enc::A256Gcm];
 
 /// One verified presentation.
 #[derive(Clone, Debug, PartialEq)]
@@ -210,17 +356,113 @@ impl VerifierSession {
                 dcql_query: query,
                 client_metadata: None,
             },
+            encryption_key: None,
         })
     }
 
-    /// The mdoc SessionTranscript for this request (unencrypted response).
+    /// A `direct_post.jwt` request (OpenID4VP 1.0 §8.3): as [`VerifierSession::new`],
+    /// plus a fresh P-256 response encryption key whose public JWK (`use` enc, `alg`
+    /// ECDH-ES) goes in `client_metadata.jwks`, with
+    /// `encrypted_response_enc_values_supported` = A128GCM, A256GCM. Check answers
+    /// with [`VerifierSession::check_encrypted`] or [`VerifierSession::check_post_body`].
+    ///
+    /// ```
+    /// use govcred::oid4vp::{dcql::DcqlQuery, response::{AuthorizationResponse, ResponseEncryption, VerifierSession}};
+    /// let query = DcqlQuery::from_json(&serde_json::json!({"credentials": [{"id": "pid",
+    ///     "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:example:pid"]}}]})).unwrap();
+    /// let session = VerifierSession::new_encrypted("redirect_uri:https://rp.example/cb",
+    ///     "https://rp.example/cb", query).unwrap();
+    /// // The wallet encrypts to the key in the request...
+    /// let mut resp = AuthorizationResponse::new(&session.request);
+    /// resp.vp_token.insert("pid".into(), serde_json::json!(["<presentation>"]));
+    /// let body = resp.to_post_body(&session.request).unwrap();
+    /// assert_eq!(body[0].0, "response");
+    /// // ... and only this session opens it.
+    /// assert_eq!(session.decrypt_response(&body[0].1).unwrap(), resp);
+    /// ```
+    pub fn new_encrypted(client_id: &str, response_uri: &str, query: DcqlQuery) -> Result<Self> {
+        let mut s = Self::new(client_id, response_uri, query)?;
+        let key = DecryptionKey::generate()?;
+        let encs: Vec<&str> = RESPONSE_ENC_VALUES.iter().map(|e| e.as_str()).collect();
+        s.request.response_mode = Some(ResponseMode::DirectPostJwt);
+        s.request.client_metadata = Some(serde_json::json!({
+            "jwks": {"keys": [key.public_jwk()]},
+            "encrypted_response_enc_values_supported": encs,
+        }));
+        s.encryption_key = Some(Arc::new(key));
+        Ok(s)
+    }
+
+    /// The mdoc SessionTranscript for this request: with the encryption key's JWK
+    /// thumbprint for a `direct_post.jwt` session, else without.
     pub fn mdoc_session_transcript(&self) -> SessionTranscript {
+        // The thumbprint of a P-256 key made here always exists.
+        let thumbprint = self
+            .encryption_key
+            .as_ref()
+            .and_then(|k| k.thumbprint().ok());
         mdoc_session_transcript(
             &self.request.client_id,
             &self.request.nonce,
-            None,
+            thumbprint.as_ref().map(|t| &t[..]),
             self.request.response_uri.as_deref().unwrap_or_default(),
         )
+    }
+
+    /// Decrypt a `direct_post.jwt` `response` (a compact JWE) with this session's key:
+    /// only ECDH-ES with A128GCM/A256GCM; a JWE for another key or altered fails with
+    /// [`Error::JweDecryptionFailed`]. A session without an encryption key refuses
+    /// ([`Error::SessionState`]).
+    pub fn decrypt_response(&self, jwe_compact: &str) -> Result<AuthorizationResponse> {
+        let key = self.encryption_key.as_ref().ok_or_else(|| {
+            Error::SessionState(
+                "an encrypted response, but this session asked for direct_post (no encryption key)"
+                    .into(),
+            )
+        })?;
+        let opened = key.decrypt(jwe_compact, &RESPONSE_ENC_VALUES)?;
+        AuthorizationResponse::from_json_bytes(&opened.plaintext)
+    }
+
+    /// Decrypt a `direct_post.jwt` response and [`check`](Self::check) what is inside.
+    pub fn check_encrypted(
+        &self,
+        jwe_compact: &str,
+        trust: &TrustStore,
+        now: i64,
+        leeway: i64,
+        mdoc_verifier: Option<&MdocVerifier>,
+    ) -> Result<Vec<PresentationResult>> {
+        let response = self.decrypt_response(jwe_compact)?;
+        self.check_response(&response, trust, now, leeway, mdoc_verifier)
+    }
+
+    /// Check the posted form fields (already URL-decoded) in this session's response
+    /// mode: `response` (JWE) for `direct_post.jwt` — a clear `vp_token` is then
+    /// refused, so a response cannot be downgraded — or `vp_token`/`state`.
+    pub fn check_post_body(
+        &self,
+        fields: &[(String, String)],
+        trust: &TrustStore,
+        now: i64,
+        leeway: i64,
+        mdoc_verifier: Option<&MdocVerifier>,
+    ) -> Result<Vec<PresentationResult>> {
+        if self.encryption_key.is_none() {
+            let response = AuthorizationResponse::from_form(fields)?;
+            return self.check(&response, trust, now, leeway, mdoc_verifier);
+        }
+        if fields.iter().any(|(n, _)| n == "vp_token") {
+            return Err(Error::SessionState(
+                "a clear vp_token, but this session asked for direct_post.jwt".into(),
+            ));
+        }
+        let jwe_compact = fields
+            .iter()
+            .find(|(n, _)| n == "response")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| Error::claim("response", "missing from the direct_post.jwt body"))?;
+        self.check_encrypted(jwe_compact, trust, now, leeway, mdoc_verifier)
     }
 
     /// Check a response: `state`, every required query answered (per
@@ -229,7 +471,26 @@ impl VerifierSession {
     /// [`Error::NonceMismatch`]), and the requested claims disclosed. Each credential
     /// is then verified against `trust`; mdoc DeviceResponses go to `mdoc_verifier`
     /// with the OpenID4VP SessionTranscript.
+    ///
+    /// A `direct_post.jwt` session refuses a response given here in clear
+    /// ([`Error::SessionState`]): use [`VerifierSession::check_encrypted`].
     pub fn check(
+        &self,
+        response: &AuthorizationResponse,
+        trust: &TrustStore,
+        now: i64,
+        leeway: i64,
+        mdoc_verifier: Option<&MdocVerifier>,
+    ) -> Result<Vec<PresentationResult>> {
+        if self.encryption_key.is_some() {
+            return Err(Error::SessionState(
+                "this session asked for direct_post.jwt: check the encrypted response with check_encrypted".into(),
+            ));
+        }
+        self.check_response(response, trust, now, leeway, mdoc_verifier)
+    }
+
+    fn check_response(
         &self,
         response: &AuthorizationResponse,
         trust: &TrustStore,

@@ -6849,7 +6849,11 @@ enum class ErrorCode {
     /**
      * `http_failed`
      */
-    HTTP_FAILED;
+    HTTP_FAILED,
+    /**
+     * `jwe_decryption_failed`
+     */
+    JWE_DECRYPTION_FAILED;
 
     
 
