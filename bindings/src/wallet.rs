@@ -356,6 +356,27 @@ impl Wallet {
             .collect())
     }
 
+    /// Re-check every stored credential with `verifier` — typically built from trust
+    /// material and status lists synced just now (`Verifier.fromTrust`,
+    /// `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+    /// or suspended credential is then listed as such. A credential whose status could
+    /// not be checked keeps its last known state. Returns the updated list.
+    pub fn refresh_status(
+        &self,
+        verifier: Arc<crate::verifier::Verifier>,
+    ) -> FfiResult<Vec<CredentialSummary>> {
+        {
+            let state = self.inner.lock()?;
+            let store = state.store()?;
+            for summary in store.list(&ListFilter::default())?.credentials {
+                let stored = store.get(&summary.id)?;
+                let report = verifier.inner.verify(&stored.raw);
+                store.record_status(&summary.id, &report)?;
+            }
+        }
+        self.list()
+    }
+
     /// One stored credential with its claims.
     pub fn get(&self, id: String) -> FfiResult<StoredCredential> {
         let c = self.inner.lock()?.store()?.get(&id)?;

@@ -301,6 +301,25 @@ def test_receive_list_present_verify_sd_jwt(issuer):
         assert len(wallet.list()) == 1 and len(keys.keys) == 1
 
 
+def test_refresh_status_marks_a_revoked_credential(issuer):
+    with tempfile.TemporaryDirectory() as tmp:
+        wallet, _, _ = open_wallet(tmp)
+        received = asyncio.run(wallet.receive_offer(issuer["offer"](PID)))
+        status = received.report.status
+        assert status.state == "valid"
+        # The department revokes it; the app syncs the list and refreshes.
+        run("status", "revoke", "--store", os.path.join(issuer["tmp"], "iss", "status"),
+            "--uri", status.list_uri, "--index", str(status.index))
+        deadline = time.time() + 90
+        while True:
+            [card] = wallet.refresh_status(verifier_for(issuer, received.report))
+            if card.state == g.CredentialState.REVOKED or time.time() > deadline:
+                break
+            time.sleep(1)  # the issuer re-signs a changed list on its next request
+        assert card.state == g.CredentialState.REVOKED, card
+        assert card.show_as_invalid
+
+
 def test_mdoc_proximity_presentation(issuer):
     with tempfile.TemporaryDirectory() as tmp:
         wallet, _, _ = open_wallet(tmp)

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use govcred::crypto::SoftwareKeyProtector;
-use govcred::status::Status;
 use govcred::store::{CredentialSummary, ListFilter, State, Store};
 use govcred::{datetime, Clock, FixedClock, Format, SystemClock, Verifier};
 use serde::Serialize;
@@ -228,18 +227,7 @@ fn add(a: AddArgs) -> CliResult {
     let store = open(&a.store, true)?;
     let id = store.add(&bytes)?;
     // Record what the status check said, when one was made.
-    if let Some(status) = &report.status {
-        let recorded = match status.state.as_str() {
-            "valid" => Some(Status::Valid),
-            "invalid" => Some(Status::Invalid),
-            "suspended" => Some(Status::Suspended),
-            "application_specific" => Some(Status::Other(3)),
-            _ => None,
-        };
-        if let Some(s) = recorded {
-            store.set_status(&id, s)?;
-        }
-    }
+    store.record_status(&id, &report)?;
     let summary = store.get(&id)?.summary;
     if a.store.json {
         files::print_json(&Added {

@@ -607,6 +607,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer() != 55307:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_govcred_ffi_checksum_method_wallet_refresh_status() != 16252:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity() != 9615:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_govcred_ffi_checksum_method_wallet_wipe() != 13946:
@@ -765,6 +767,9 @@ _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt.restype = ct
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer.restype = ctypes.c_uint16
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_refresh_status.argtypes = (
+)
+_UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_refresh_status.restype = ctypes.c_uint16
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity.argtypes = (
 )
 _UniffiLib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity.restype = ctypes.c_uint16
@@ -1027,6 +1032,12 @@ _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_receive_offer.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_receive_offer.restype = ctypes.c_uint64
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_refresh_status.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_govcred_ffi_fn_method_wallet_refresh_status.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_start_proximity.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -5541,6 +5552,15 @@ class WalletProtocol(typing.Protocol):
         credential is then stored, or not, as if the call had been awaited).
 """
         raise NotImplementedError
+    def refresh_status(self, verifier: Verifier) -> typing.List[CredentialSummary]:
+        """
+        Re-check every stored credential with `verifier` — typically built from trust
+        material and status lists synced just now (`Verifier.fromTrust`,
+        `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+        or suspended credential is then listed as such. A credential whose status could
+        not be checked keeps its last known state. Returns the updated list.
+"""
+        raise NotImplementedError
     def start_proximity(self, ) -> ProximityPresentation:
         """
         Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
@@ -5790,6 +5810,28 @@ class Wallet(WalletProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def refresh_status(self, verifier: Verifier) -> typing.List[CredentialSummary]:
+        """
+        Re-check every stored credential with `verifier` — typically built from trust
+        material and status lists synced just now (`Verifier.fromTrust`,
+        `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+        or suspended credential is then listed as such. A credential whose status could
+        not be checked keeps its last known state. Returns the updated list.
+"""
+        
+        _UniffiFfiConverterTypeVerifier.check_lower(verifier)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeVerifier.lower(verifier),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeCredentialSummary.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeGovcredError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_govcred_ffi_fn_method_wallet_refresh_status,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def start_proximity(self, ) -> ProximityPresentation:
         """
         Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.

@@ -2641,6 +2641,15 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func receiveOffer(offerLink: String) async throws  -> ReceivedCredential
     
     /**
+     * Re-check every stored credential with `verifier` — typically built from trust
+     * material and status lists synced just now (`Verifier.fromTrust`,
+     * `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+     * or suspended credential is then listed as such. A credential whose status could
+     * not be checked keeps its last known state. Returns the updated list.
+     */
+    func refreshStatus(verifier: Verifier) throws  -> [CredentialSummary]
+    
+    /**
      * Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
      */
     func startProximity() throws  -> ProximityPresentation
@@ -2861,6 +2870,23 @@ open func receiveOffer(offerLink: String)async throws  -> ReceivedCredential  {
             liftFunc: FfiConverterTypeReceivedCredential_lift,
             errorHandler: FfiConverterTypeGovcredError_lift
         )
+}
+    
+    /**
+     * Re-check every stored credential with `verifier` — typically built from trust
+     * material and status lists synced just now (`Verifier.fromTrust`,
+     * `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+     * or suspended credential is then listed as such. A credential whose status could
+     * not be checked keeps its last known state. Returns the updated list.
+     */
+open func refreshStatus(verifier: Verifier)throws  -> [CredentialSummary]  {
+    return try  FfiConverterSequenceTypeCredentialSummary.lift(try rustCallWithError(FfiConverterTypeGovcredError_lift) {
+        uniffiCallStatus in
+    uniffi_govcred_ffi_fn_method_wallet_refresh_status(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerifier_lower(verifier),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -6108,6 +6134,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_method_wallet_receive_offer() != 55307) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_govcred_ffi_checksum_method_wallet_refresh_status() != 16252) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_govcred_ffi_checksum_method_wallet_start_proximity() != 9615) {

@@ -641,6 +641,11 @@ RustBuffer uniffi_govcred_ffi_fn_method_wallet_present_sd_jwt(uint64_t ptr, Rust
 uint64_t uniffi_govcred_ffi_fn_method_wallet_receive_offer(uint64_t ptr, RustBuffer offer_link
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_REFRESH_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_REFRESH_STATUS
+RustBuffer uniffi_govcred_ffi_fn_method_wallet_refresh_status(uint64_t ptr, uint64_t verifier, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_START_PROXIMITY
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_FN_METHOD_WALLET_START_PROXIMITY
 uint64_t uniffi_govcred_ffi_fn_method_wallet_start_proximity(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1124,6 +1129,12 @@ uint16_t uniffi_govcred_ffi_checksum_method_wallet_present_sd_jwt(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_RECEIVE_OFFER
 #define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_RECEIVE_OFFER
 uint16_t uniffi_govcred_ffi_checksum_method_wallet_receive_offer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_REFRESH_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_GOVCRED_FFI_CHECKSUM_METHOD_WALLET_REFRESH_STATUS
+uint16_t uniffi_govcred_ffi_checksum_method_wallet_refresh_status(void
     
 );
 #endif

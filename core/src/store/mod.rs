@@ -967,6 +967,26 @@ impl Store {
         )
     }
 
+    /// Record what a verification of `id` found about its status (valid, revoked,
+    /// suspended, application-specific). A report whose status could not be
+    /// determined (no list synced, or a stale one) records nothing: "unknown" never
+    /// overwrites a known state. Returns whether a status was recorded.
+    pub fn record_status(
+        &self,
+        id: &str,
+        report: &crate::report::VerificationReport,
+    ) -> Result<bool> {
+        let recorded = match report.status.as_ref().map(|s| s.state.as_str()) {
+            Some("valid") => Status::Valid,
+            Some("invalid") => Status::Invalid,
+            Some("suspended") => Status::Suspended,
+            Some("application_specific") => Status::Other(3),
+            _ => return Ok(false),
+        };
+        self.set_status(id, recorded)?;
+        Ok(true)
+    }
+
     /// Mark (or unmark) `id` as expecting an update, e.g. after the issuer's
     /// notification: it is then listed as [`State::UpdateExpected`].
     pub fn flag_update(&self, id: &str, flagged: bool) -> Result<()> {

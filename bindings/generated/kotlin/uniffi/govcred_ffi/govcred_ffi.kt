@@ -848,6 +848,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_wallet_receive_offer(
     ): Int
+    external fun uniffi_govcred_ffi_checksum_method_wallet_refresh_status(
+    ): Int
     external fun uniffi_govcred_ffi_checksum_method_wallet_start_proximity(
     ): Int
     external fun uniffi_govcred_ffi_checksum_method_wallet_wipe(
@@ -1013,6 +1015,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_wallet_receive_offer(`ptr`: Long,`offerLink`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_govcred_ffi_fn_method_wallet_refresh_status(`ptr`: Long,`verifier`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_govcred_ffi_fn_method_wallet_start_proximity(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_govcred_ffi_fn_method_wallet_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1241,6 +1245,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_method_wallet_receive_offer() and 0xFFFF) != 55307) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_govcred_ffi_checksum_method_wallet_refresh_status() and 0xFFFF) != 16252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_govcred_ffi_checksum_method_wallet_start_proximity() and 0xFFFF) != 9615) {
@@ -4905,6 +4912,15 @@ public interface WalletInterface {
     suspend fun `receiveOffer`(`offerLink`: kotlin.String): ReceivedCredential
     
     /**
+     * Re-check every stored credential with `verifier` — typically built from trust
+     * material and status lists synced just now (`Verifier.fromTrust`,
+     * `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+     * or suspended credential is then listed as such. A credential whose status could
+     * not be checked keeps its last known state. Returns the updated list.
+     */
+    fun `refreshStatus`(`verifier`: Verifier): List<CredentialSummary>
+    
+    /**
      * Start an ISO 18013-5 proximity presentation (QR engagement) of the stored mdocs.
      */
     fun `startProximity`(): ProximityPresentation
@@ -5199,6 +5215,28 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
         GovcredException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Re-check every stored credential with `verifier` — typically built from trust
+     * material and status lists synced just now (`Verifier.fromTrust`,
+     * `Verifier.fromTrustBundle`) — and record the status each check finds: a revoked
+     * or suspended credential is then listed as such. A credential whose status could
+     * not be checked keeps its last known state. Returns the updated list.
+     */
+    @Throws(GovcredException::class)override fun `refreshStatus`(`verifier`: Verifier): List<CredentialSummary> {
+            return FfiConverterSequenceTypeCredentialSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GovcredException) { _status ->
+    UniffiLib.uniffi_govcred_ffi_fn_method_wallet_refresh_status(
+        it,
+        
+        FfiConverterTypeVerifier.lower(`verifier`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
