@@ -15,7 +15,7 @@ use govcred::trust::TrustStore;
 use govcred::{b64, datetime, did, jose, ErrorCode, FixedClock, Signer, Verifier};
 use serde_json::{json, Map, Value};
 
-use crate::vectors::{write_json, ISSUED_AT, VECTOR_ISSUER};
+use crate::vectors::{seeded_in, write_json, ISSUED_AT, VECTOR_ISSUER};
 use crate::CliError;
 
 const DAY: i64 = 86_400;
@@ -32,10 +32,7 @@ struct Attack {
 }
 
 fn seeded(label: &str) -> Result<SoftwareKey, CliError> {
-    let seed = sha256(format!("govcred negative vector key: {label}").as_bytes());
-    let key = SoftwareKey::from_secret_bytes(Alg::EdDSA, &seed)?;
-    let kid = key.verifying_key().thumbprint();
-    Ok(key.with_kid(kid))
+    seeded_in("negative vector", label, Alg::EdDSA)
 }
 
 fn obj(v: Value) -> Map<String, Value> {

@@ -31,7 +31,12 @@ pub struct VectorsArgs {
 }
 
 fn seeded(label: &str, alg: Alg) -> Result<SoftwareKey, CliError> {
-    let seed = sha256(format!("govcred test vector key: {label}").as_bytes());
+    seeded_in("test vector", label, alg)
+}
+
+/// A key from a public seed `"govcred {set} key: {label}"`, its kid the thumbprint.
+pub(crate) fn seeded_in(set: &str, label: &str, alg: Alg) -> Result<SoftwareKey, CliError> {
+    let seed = sha256(format!("govcred {set} key: {label}").as_bytes());
     let key = SoftwareKey::from_secret_bytes(alg, &seed)?;
     let kid = key.verifying_key().thumbprint();
     Ok(key.with_kid(kid))
