@@ -218,7 +218,7 @@ impl DeviceEngagement {
         let v = from_slice(bytes, W)?;
         let m = map_entries(&v, W)?;
         let version = match get_int(m, 0) {
-            Some(Value::Text(t)) if t.starts_with("1.") => t.clone(),
+            Some(Value::Text(t)) if crate::format::mdoc::is_supported_version(t) => t.clone(),
             Some(Value::Text(t)) => {
                 return Err(Error::malformed(
                     W,

@@ -391,7 +391,7 @@ impl DeviceRequest {
         let v = from_slice(bytes, W)?;
         let m = map_entries(&v, W)?;
         let version = match get_text(m, "version") {
-            Some(Value::Text(t)) if t.starts_with("1.") => t.clone(),
+            Some(Value::Text(t)) if crate::format::mdoc::is_supported_version(t) => t.clone(),
             _ => return Err(Error::malformed(W, "version must be \"1.x\"")),
         };
         let Some(Value::Array(docs)) = get_text(m, "docRequests") else {

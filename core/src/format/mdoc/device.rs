@@ -225,7 +225,7 @@ pub(crate) fn device_response_from(item: &Item<'_>) -> Result<DeviceResponse> {
     let version = get_text(map, "version", WHAT)?
         .and_then(Item::as_text)
         .ok_or_else(|| bad("DeviceResponse.version must be text"))?;
-    if version != "1.0" && !version.starts_with("1.") {
+    if !super::is_supported_version(version) {
         return Err(bad(format!(
             "DeviceResponse.version is {version:?}, expected \"1.0\""
         )));

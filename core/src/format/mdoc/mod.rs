@@ -163,6 +163,16 @@ fn input_bytes(input: &[u8]) -> Result<Cow<'_, [u8]>> {
     Ok(Cow::Owned(bytes))
 }
 
+/// Whether `version` is one this library reads: ISO 18013-5 structures carry
+/// `"1.0"`; later minor versions (`"1.1"`…) stay compatible by the standard's rule,
+/// so any `1.<digits>` is accepted and anything else (another major version, stray
+/// bytes) is refused.
+pub(crate) fn is_supported_version(version: &str) -> bool {
+    version
+        .strip_prefix("1.")
+        .is_some_and(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Parse an `IssuerSigned` structure (CBOR bytes or unpadded base64url text). Nothing
 /// is verified; malformed input gives [`Error::Malformed`], [`Error::InvalidBase64`] or
 /// [`Error::TooLarge`].
@@ -592,10 +602,7 @@ fn parse_any(input: &[u8]) -> Result<(Parsed, String)> {
         let n = response.documents.len();
         return Ok((
             Parsed::Documents(response.documents),
-            format!(
-                "ISO 18013-5 DeviceResponse {}: {n} document(s)",
-                response.version
-            ),
+            format!("ISO 18013-5 DeviceResponse: {n} document(s)"),
         ));
     }
     if get_text(map, "docType", WHAT)?.is_some() {
