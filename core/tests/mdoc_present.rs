@@ -708,3 +708,35 @@ fn claim_values_are_typed() {
         ErrorCode::InvalidClaim
     );
 }
+
+/// Regression (found by the mutation property test in CI): `"1.\0"` was read as a
+/// DeviceResponse version. Only `1.<digits>` is accepted; a later minor version reads
+/// like 1.0 and gives the same report.
+#[test]
+fn device_response_version_must_be_one_dot_digits() {
+    let s = setup();
+    let original = verify(&s, &s.response, Some(transcript(1)), NOW + 60);
+    assert!(original.valid);
+    let at = s
+        .response
+        .windows(4)
+        .position(|w| w == b"\x631.0")
+        .expect("version text");
+    let with = |v: &[u8; 3]| {
+        let mut b = s.response.clone();
+        b[at + 1..at + 4].copy_from_slice(v);
+        verify(&s, &b, Some(transcript(1)), NOW + 60)
+    };
+    for bad in [b"1.\0", b"2.0", b"1.a", b"0.9", b"1..", b"1. "] {
+        let r = with(bad);
+        assert!(!r.valid, "{:?} accepted", String::from_utf8_lossy(bad));
+        assert!(
+            r.has_error(ErrorCode::MalformedInput),
+            "{}",
+            r.to_json_pretty()
+        );
+    }
+    let r = with(b"1.1");
+    assert!(r.valid, "{}", r.to_json_pretty());
+    assert_eq!(r.checks, original.checks);
+}
