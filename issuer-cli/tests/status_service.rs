@@ -758,6 +758,76 @@ fn clients_registered_by_jwks_url(db: &Database) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be https"));
 }
 
+/// `--database` over TLS (`sslmode=require`): the server's certificate is checked against
+/// the trusted roots (here the test server's CA, through `SSL_CERT_FILE`); without them
+/// the service refuses to start with a clear error.
+#[test]
+fn postgres_over_tls() {
+    let Some(db) = Database::postgres("postgres_over_tls") else {
+        return;
+    };
+    let Some(ca) = std::env::var_os("GOVCRED_TEST_DATABASE_CA") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the TLS test: set GOVCRED_TEST_DATABASE_CA (scripts/pg-test-server ca)"
+        );
+        eprintln!("SKIPPED postgres_over_tls: GOVCRED_TEST_DATABASE_CA is not set");
+        return;
+    };
+    let url = db
+        .url()
+        .unwrap()
+        .replace("sslmode=disable", "sslmode=require");
+    assert!(url.contains("sslmode=require"), "{url}");
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mdl, _) = setup(dir.path());
+    let args = [
+        "serve",
+        "--status-service",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        s(&data),
+        "--database",
+        &url,
+    ];
+    // An unknown CA: refused at start.
+    let out = Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args(args)
+        .env("SSL_CERT_FILE", dir.path().join("no-such-ca.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to PostgreSQL") && err.contains("certificate"),
+        "{err}"
+    );
+    // The test server's CA: TLS, and the service works.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args(args)
+        .env("SSL_CERT_FILE", &ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let announce: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    let server = Server {
+        child,
+        url: announce["status_service"]["public_url"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    };
+    let (_, uri) = request(&server, &mdl);
+    assert!(uri.starts_with(&server.url));
+    server.stop();
+}
+
 crate::on_both_databases!(
     request_revoke_publish_and_verify,
     refusals_carry_the_govuk_error_bodies,

@@ -21,8 +21,9 @@
 //! ([`govcred::oid4vci::issuer::IssuerState`]) is synchronous and runs on blocking
 //! threads, and `govcred offer create` writes offers outside any runtime, so a blocking
 //! client fits both; `sqlx` is async-only, much larger, and its SQLite half would link a
-//! second SQLite beside `rusqlite`'s. Connections go to PostgreSQL without TLS
-//! (loopback, a private network or a sidecar proxy).
+//! second SQLite beside `rusqlite`'s. TLS is rustls (aws-lc-rs, certificates checked
+//! against the platform's roots, as reqwest does here), chosen by the URL's `sslmode`:
+//! `prefer` (the default: TLS when the server offers it), `require`, or `disable`.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -68,9 +69,21 @@ impl From<postgres::Error> for DbError {
     fn from(e: postgres::Error) -> Self {
         match e.as_db_error() {
             Some(d) => DbError(format!("{} ({})", d.message(), d.code().code())),
-            None => DbError(e.to_string()),
+            None => DbError(with_causes(&e)),
         }
     }
+}
+
+/// An error and its causes (the client's errors say what failed, their sources why).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 /// A parameter or a column value.
@@ -502,6 +515,7 @@ impl Tx for PgTx<'_> {
 /// new ones opened on demand up to [`MAX_CONNECTIONS`] per process (then callers wait).
 pub struct PgPool {
     config: postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     state: Mutex<PoolState>,
     freed: std::sync::Condvar,
 }
@@ -517,18 +531,27 @@ impl PgPool {
     fn connect(url: &str) -> Result<Self, CliError> {
         let config: postgres::Config = url
             .parse()
-            .map_err(|e| CliError::input(format!("bad PostgreSQL URL: {e}")))?;
-        let first = config
-            .connect(postgres::NoTls)
-            .map_err(|e| CliError::input(format!("cannot connect to PostgreSQL: {e}")))?;
+            .map_err(|e| CliError::input(format!("bad PostgreSQL URL: {}", with_causes(&e))))?;
+        let tls = tls_connector()?;
+        let first = config.connect(tls.clone()).map_err(|e| {
+            CliError::input(format!(
+                "cannot connect to PostgreSQL: {}",
+                DbError::from(e)
+            ))
+        })?;
         Ok(PgPool {
             config,
+            tls,
             state: Mutex::new(PoolState {
                 idle: vec![first],
                 open: 1,
             }),
             freed: std::sync::Condvar::new(),
         })
+    }
+
+    fn open(&self) -> Result<postgres::Client, DbError> {
+        Ok(self.config.connect(self.tls.clone())?)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, PoolState>, DbError> {
@@ -550,12 +573,11 @@ impl PgPool {
             if st.open < MAX_CONNECTIONS {
                 st.open += 1;
                 drop(st);
-                return self.config.connect(postgres::NoTls).map_err(|e| {
+                return self.open().inspect_err(|_| {
                     if let Ok(mut st) = self.lock() {
                         st.open -= 1;
                     }
                     self.freed.notify_one();
-                    DbError::from(e)
                 });
             }
             st = self
@@ -576,6 +598,21 @@ impl PgPool {
         }
         self.freed.notify_one();
     }
+}
+
+/// rustls with aws-lc-rs and the platform's certificate verifier.
+fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, CliError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let err = |e: rustls::Error| CliError::input(format!("cannot set up TLS for PostgreSQL: {e}"));
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(err)?
+    .with_platform_verifier()
+    .map_err(err)?
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 impl Drop for PgPool {

@@ -229,8 +229,12 @@ mod tests {
             .unwrap()
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap();
-        let (base, _) = admin.rsplit_once('/').unwrap();
-        single_use_and_persistence(&format!("{base}/{name}"));
+        let (path, query) = match admin.split_once('?') {
+            Some((p, q)) => (p, format!("?{q}")),
+            None => (admin.as_str(), String::new()),
+        };
+        let (base, _) = path.rsplit_once('/').unwrap();
+        single_use_and_persistence(&format!("{base}/{name}{query}"));
     }
 
     fn single_use_and_persistence(location: &str) {

@@ -74,14 +74,9 @@ impl Database {
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        let (base, _) = admin
-            .split('?')
-            .next()
-            .and_then(|u| u.rsplit_once('/'))
-            .unwrap_or_else(|| panic!("{DATABASE_URL_ENV} must end in /DBNAME: {admin}"));
         Database::Postgres {
             admin: admin.to_string(),
-            url: format!("{base}/{name}"),
+            url: with_database(admin, &name),
         }
     }
 
@@ -108,6 +103,18 @@ impl Database {
             Database::Postgres { url, .. } => Some(url),
         }
     }
+}
+
+/// `url` (`…/DBNAME[?PARAMS]`) naming database `name` instead.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (base, _) = path
+        .rsplit_once('/')
+        .unwrap_or_else(|| panic!("{DATABASE_URL_ENV} must end in /DBNAME: {url}"));
+    format!("{base}/{name}{query}")
 }
 
 /// Run each named test function (`fn name(db: &Database)`) on both databases, as
