@@ -1,6 +1,6 @@
 //! The OpenID4VCI issuer behind `govcred serve`: `issuer.toml`, the engine built from
-//! it (keys, IACA/DS, status lists from the `govcred status` registry, SQLite state),
-//! the axum router that hands every request to the engine, and `--init`.
+//! it (keys, IACA/DS, status lists from the `govcred status` registry, state in SQLite
+//! or PostgreSQL), the axum router that hands every request to the engine, and `--init`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -307,7 +307,7 @@ pub fn load(
 }
 
 /// The issuer's routes; every request is answered by the engine (on a blocking thread,
-/// since the state is SQLite). Unknown paths (status lists) go the same way.
+/// since the database clients block). Unknown paths (status lists) go the same way.
 ///
 /// Metadata, `/token`, `/credential`, `/notification`, `/.well-known/did.json`,
 /// `/.well-known/jwks.json`, `/iacas`, and the status lists' paths.
