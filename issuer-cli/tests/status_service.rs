@@ -758,6 +758,37 @@ fn clients_registered_by_jwks_url(db: &Database) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be https"));
 }
 
+/// A database that cannot be used is a clear error at start (exit 2), not a panic.
+#[test]
+fn unusable_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _, _) = setup(dir.path());
+    for (url, want) in [
+        (
+            "postgres://govcred@127.0.0.1:1/nothing",
+            "cannot connect to PostgreSQL",
+        ),
+        (
+            "postgres://govcred@127.0.0.1/db?sslmode=sometimes",
+            "bad PostgreSQL URL",
+        ),
+    ] {
+        let out = govcred(&[
+            "serve",
+            "--status-service",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            s(&data),
+            "--database",
+            url,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{url}: {err}");
+    }
+}
+
 /// `--database` over TLS (`sslmode=require`): the server's certificate is checked against
 /// the trusted roots (here the test server's CA, through `SSL_CERT_FILE`); without them
 /// the service refuses to start with a clear error.
