@@ -93,7 +93,7 @@ fn write_qr(dir: &Path, id: &str, link: &str) -> Result<(PathBuf, PathBuf), CliE
 pub fn run(cmd: OfferCommand) -> CliResult {
     match cmd {
         OfferCommand::Create(a) => {
-            let (_, engine, _) = crate::serve::issuer::load(&a.config)?;
+            let (_, engine, _) = crate::serve::issuer::load(&a.config, None)?;
             let claims = files::read_json(&a.claims)?;
             for _ in 0..a.count.max(1) {
                 let created =

@@ -1,7 +1,8 @@
 //! `govcred serve --status-service` end to end on loopback: departments request and
 //! revoke indices with `govcred status request|revoke --service`, verifiers fetch
 //! `/t/{id}` and `/b/{id}` and check credentials against them; refusals carry the
-//! GOV.UK error bodies; a restart loses nothing and never reuses an index.
+//! GOV.UK error bodies; a restart loses nothing and never reuses an index. Every test
+//! runs on SQLite and on PostgreSQL (`name::sqlite`, `name::postgres`).
 
 mod common;
 #[path = "../../core/tests/common/mod.rs"]
@@ -12,7 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::{govcred, ok_json, s};
+use common::{govcred, ok_json, s, Database};
 use govcred::crypto::{Alg, SoftwareKey};
 use govcred::status::crs::{self, IssueRequest, RevokeRequest};
 use govcred::{Clock, Signer, SystemClock};
@@ -25,7 +26,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(data: &Path) -> Server {
+    fn start(data: &Path, db: &Database) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_govcred"))
             .args([
                 "serve",
@@ -37,6 +38,7 @@ impl Server {
                 "--list-size",
                 "64",
             ])
+            .args(db.args())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -200,11 +202,10 @@ fn service_jwk(server: &Server, dir: &Path) -> PathBuf {
     p
 }
 
-#[test]
-fn request_revoke_publish_and_verify() {
+fn request_revoke_publish_and_verify(db: &Database) {
     let dir = tempfile::tempdir().unwrap();
     let (data, mdl, vet) = setup(dir.path());
-    let server = Server::start(&data);
+    let server = Server::start(&data, db);
     let svc_jwk = service_jwk(&server, dir.path());
 
     // Token list for the mdl department, Bitstring list for the veterans department.
@@ -405,11 +406,10 @@ fn request_revoke_publish_and_verify() {
     server.stop();
 }
 
-#[test]
-fn refusals_carry_the_govuk_error_bodies() {
+fn refusals_carry_the_govuk_error_bodies(db: &Database) {
     let dir = tempfile::tempdir().unwrap();
     let (data, mdl, vet) = setup(dir.path());
-    let server = Server::start(&data);
+    let server = Server::start(&data, db);
     let now = SystemClock.now();
     let issue_req = |iss: &str, jti: String, expiry: i64| IssueRequest {
         iss: iss.into(),
@@ -609,13 +609,12 @@ fn rand_bytes() -> [u8; 16] {
     b[..16].try_into().unwrap()
 }
 
-#[test]
-fn restart_keeps_state_and_never_reuses_an_index() {
+fn restart_keeps_state_and_never_reuses_an_index(db: &Database) {
     let dir = tempfile::tempdir().unwrap();
     let (data, mdl, _) = setup(dir.path());
     let mut seen: HashSet<(String, u64)> = HashSet::new();
 
-    let server = Server::start(&data);
+    let server = Server::start(&data, db);
     let key_before = service_jwk(&server, dir.path());
     let key_before = std::fs::read_to_string(key_before).unwrap();
     let mut first = Vec::new();
@@ -631,7 +630,7 @@ fn restart_keeps_state_and_never_reuses_an_index() {
     server.stop();
 
     // Restart on the same data and port (list URIs derive from the public URL).
-    let server = Server::start_with_url(&data, &first[0].1);
+    let server = Server::start_with_url(&data, &first[0].1, db);
     let key_after = std::fs::read_to_string(service_jwk(&server, dir.path())).unwrap();
     assert_eq!(key_before, key_after, "the service key survives a restart");
     for _ in 0..10 {
@@ -644,7 +643,7 @@ fn restart_keeps_state_and_never_reuses_an_index() {
     // Hard kill (SIGKILL, no graceful shutdown): committed allocations survive too.
     drop(server);
 
-    let server = Server::start_with_url(&data, &first[0].1);
+    let server = Server::start_with_url(&data, &first[0].1, db);
     // 64-entry lists: 80 indices fill the first list and spill onto a second.
     for _ in 0..50 {
         let (i, u) = request(&server, &mdl);
@@ -682,7 +681,7 @@ fn restart_keeps_state_and_never_reuses_an_index() {
 impl Server {
     /// Start with `--public-url` set to the origin of `list_uri` (list URIs stay valid
     /// across restarts on other ports).
-    fn start_with_url(data: &Path, list_uri: &str) -> Server {
+    fn start_with_url(data: &Path, list_uri: &str, db: &Database) -> Server {
         let origin = list_uri.split("/t/").next().unwrap().to_string();
         let port = origin.rsplit(':').next().unwrap().to_string();
         let mut child = Command::new(env!("CARGO_BIN_EXE_govcred"))
@@ -696,6 +695,7 @@ impl Server {
                 "--list-size",
                 "64",
             ])
+            .args(db.args())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -711,13 +711,12 @@ impl Server {
     }
 }
 
-#[test]
-fn clients_registered_by_jwks_url() {
+fn clients_registered_by_jwks_url(db: &Database) {
     // Service A's own JWKS URL stands in for a department's: its signing key (in A's
     // data directory) then signs the department's requests to service B.
     let dir = tempfile::tempdir().unwrap();
     let (data_a, _, _) = setup(&dir.path().join("a"));
-    let a = Server::start(&data_a);
+    let a = Server::start(&data_a, db);
     let data_b = dir.path().join("b");
     std::fs::create_dir_all(&data_b).unwrap();
     std::fs::write(
@@ -730,7 +729,7 @@ fn clients_registered_by_jwks_url() {
         .to_string(),
     )
     .unwrap();
-    let b = Server::start(&data_b);
+    let b = Server::start(&data_b, &db.fresh());
     let dept = Dept {
         key: SoftwareKey::generate(Alg::ES256).unwrap(),
         key_file: data_a.join("status-service-key.jwk"),
@@ -758,3 +757,111 @@ fn clients_registered_by_jwks_url() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be https"));
 }
+
+/// A database that cannot be used is a clear error at start (exit 2), not a panic.
+#[test]
+fn unusable_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _, _) = setup(dir.path());
+    for (url, want) in [
+        (
+            "postgres://govcred@127.0.0.1:1/nothing",
+            "cannot connect to PostgreSQL",
+        ),
+        (
+            "postgres://govcred@127.0.0.1/db?sslmode=sometimes",
+            "bad PostgreSQL URL",
+        ),
+    ] {
+        let out = govcred(&[
+            "serve",
+            "--status-service",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            s(&data),
+            "--database",
+            url,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{url}: {err}");
+    }
+}
+
+/// `--database` over TLS (`sslmode=require`): the server's certificate is checked against
+/// the trusted roots (here the test server's CA, through `SSL_CERT_FILE`); without them
+/// the service refuses to start with a clear error.
+#[test]
+fn postgres_over_tls() {
+    let Some(db) = Database::postgres("postgres_over_tls") else {
+        return;
+    };
+    let Some(ca) = std::env::var_os("GOVCRED_TEST_DATABASE_CA") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the TLS test: set GOVCRED_TEST_DATABASE_CA (scripts/pg-test-server ca)"
+        );
+        eprintln!("SKIPPED postgres_over_tls: GOVCRED_TEST_DATABASE_CA is not set");
+        return;
+    };
+    let url = db
+        .url()
+        .unwrap()
+        .replace("sslmode=disable", "sslmode=require");
+    assert!(url.contains("sslmode=require"), "{url}");
+    let dir = tempfile::tempdir().unwrap();
+    let (data, mdl, _) = setup(dir.path());
+    let args = [
+        "serve",
+        "--status-service",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        s(&data),
+        "--database",
+        &url,
+    ];
+    // An unknown CA: refused at start.
+    let out = Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args(args)
+        .env("SSL_CERT_FILE", dir.path().join("no-such-ca.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to PostgreSQL") && err.contains("certificate"),
+        "{err}"
+    );
+    // The test server's CA: TLS, and the service works.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args(args)
+        .env("SSL_CERT_FILE", &ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let announce: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    let server = Server {
+        child,
+        url: announce["status_service"]["public_url"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    };
+    let (_, uri) = request(&server, &mdl);
+    assert!(uri.starts_with(&server.url));
+    server.stop();
+}
+
+crate::on_both_databases!(
+    request_revoke_publish_and_verify,
+    refusals_carry_the_govuk_error_bodies,
+    restart_keeps_state_and_never_reuses_an_index,
+    clients_registered_by_jwks_url,
+);

@@ -1,6 +1,6 @@
 //! The OpenID4VCI issuer behind `govcred serve`: `issuer.toml`, the engine built from
-//! it (keys, IACA/DS, status lists from the `govcred status` registry, SQLite state),
-//! the axum router that hands every request to the engine, and `--init`.
+//! it (keys, IACA/DS, status lists from the `govcred status` registry, state in SQLite
+//! or PostgreSQL), the axum router that hands every request to the engine, and `--init`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,8 @@ use govcred::x509::Certificate;
 use govcred::{b64, Clock, SystemClock};
 use serde::{Deserialize, Serialize};
 
-use super::issuer_db::SqliteState;
+use super::db::is_postgres_url;
+use super::issuer_db::DbState;
 use crate::status::{self, Kind, ListRecord};
 use crate::{files, CliError};
 
@@ -65,7 +66,8 @@ pub struct IssuerToml {
     /// The wallet's offer entry point.
     #[serde(default = "default_entry")]
     pub wallet_entry: String,
-    /// The SQLite database of offers and issued credentials.
+    /// The database of offers and issued credentials: a SQLite file, or a
+    /// `postgres://` URL shared by several instances.
     pub database: PathBuf,
     /// The issuer's private JWK (P-256).
     pub issuer_key: PathBuf,
@@ -187,8 +189,16 @@ impl StatusLists for RegistryLists {
 }
 
 /// The engine and its database, from `issuer.toml`.
-pub fn load(path: &Path) -> Result<(IssuerToml, Arc<Issuer>, Arc<SqliteState>), CliError> {
-    let (cfg, dir) = read_config(path)?;
+///
+/// `database` overrides the file's `database` (a SQLite file or a `postgres://` URL).
+pub fn load(
+    path: &Path,
+    database: Option<&str>,
+) -> Result<(IssuerToml, Arc<Issuer>, Arc<DbState>), CliError> {
+    let (mut cfg, dir) = read_config(path)?;
+    if let Some(d) = database {
+        cfg.database = d.into();
+    }
     let at = |p: &Path| dir.join(p);
     let key = files::read_signing_key(&at(&cfg.issuer_key))?;
     let mut keys = IssuerKeys::new(Arc::new(key))?;
@@ -280,7 +290,11 @@ pub fn load(path: &Path) -> Result<(IssuerToml, Arc<Issuer>, Arc<SqliteState>), 
     config.authorization_server = cfg.authorization_server.clone();
     config.wallet_entry = cfg.wallet_entry.clone();
     config.code_ttl = cfg.code_ttl_secs;
-    let state = Arc::new(SqliteState::open(&at(&cfg.database))?);
+    let location = match cfg.database.to_str() {
+        Some(url) if is_postgres_url(url) => url.to_string(),
+        _ => at(&cfg.database).to_string_lossy().into_owned(),
+    };
+    let state = Arc::new(DbState::open(&location)?);
     let mut issuer = Issuer::new(config, specs, keys, state.clone())?;
     if let Some(store) = store {
         issuer = issuer.with_status_lists(Arc::new(RegistryLists {
@@ -293,7 +307,7 @@ pub fn load(path: &Path) -> Result<(IssuerToml, Arc<Issuer>, Arc<SqliteState>), 
 }
 
 /// The issuer's routes; every request is answered by the engine (on a blocking thread,
-/// since the state is SQLite). Unknown paths (status lists) go the same way.
+/// since the database clients block). Unknown paths (status lists) go the same way.
 ///
 /// Metadata, `/token`, `/credential`, `/notification`, `/.well-known/did.json`,
 /// `/.well-known/jwks.json`, `/iacas`, and the status lists' paths.

@@ -1,183 +1,147 @@
-//! SQLite persistence of the issuer engine's state (`IssuerState`): pending offers,
+//! Persistence of the issuer engine's state (`IssuerState`) in the serve database
+//! ([`Db`]: SQLite by default, PostgreSQL for several instances): pending offers,
 //! single use of codes and access tokens, nonces, issued records and notifications.
-//! WAL mode, so `govcred offer create` can add offers while the server runs; a restart
+//! Every check-and-change is one statement or one transaction (`UPDATE … RETURNING`,
+//! `DELETE … RETURNING`, `INSERT … ON CONFLICT DO NOTHING`, unique constraints), so
+//! any instance can redeem an offer another created, and none twice. SQLite runs in WAL
+//! mode, so `govcred offer create` can add offers while the server runs; a restart
 //! loses nothing.
-
-use std::path::Path;
-use std::sync::Mutex;
 
 use govcred::oid4vci::issuer::{IssuedRecord, IssuerState, PendingOffer};
 use govcred::{Error, Result};
-use rusqlite::{params, Connection, OptionalExtension};
+
+use super::db::{self, Db, DbError, Row};
+use crate::CliError;
 
 /// The issuer's database.
-pub struct SqliteState {
-    conn: Mutex<Connection>,
+pub struct DbState {
+    db: Db,
 }
 
-fn db(e: rusqlite::Error) -> Error {
+fn storage(e: DbError) -> Error {
     Error::Storage(format!("issuer database: {e}"))
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS offers (
-    id TEXT PRIMARY KEY,
-    configuration_id TEXT NOT NULL,
-    claims TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    redeemed INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS used_once (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, jti TEXT NOT NULL, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS issued (
-    notification_id TEXT PRIMARY KEY,
-    offer_id TEXT NOT NULL,
-    configuration_id TEXT NOT NULL,
-    holder TEXT NOT NULL,
-    status_uri TEXT,
-    status_index INTEGER,
-    issued_at INTEGER NOT NULL,
-    UNIQUE (status_uri, status_index)
-);
-CREATE TABLE IF NOT EXISTS notifications (
-    notification_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    description TEXT,
-    at INTEGER NOT NULL
-);
-";
-
-impl SqliteState {
-    /// Open (creating) the database at `path`.
-    pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path).map_err(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(SqliteState {
-            conn: Mutex::new(conn),
+impl DbState {
+    /// Open `location` (a SQLite file, created if needed, or a `postgres://` URL) and
+    /// apply the issuer's migrations.
+    pub fn open(location: &str) -> std::result::Result<Self, CliError> {
+        Ok(DbState {
+            db: Db::open(location, db::ISSUER)?,
         })
-    }
-
-    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn
-            .lock()
-            .map_err(|_| Error::Storage("issuer database lock poisoned".into()))
     }
 
     /// `(issued, distinct status indices, notifications)` counts, for checks.
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
-        let c = self.conn()?;
-        let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(db);
-        Ok((
-            q("SELECT COUNT(*) FROM issued")?,
-            q("SELECT COUNT(DISTINCT status_uri || '#' || status_index) FROM issued WHERE status_uri IS NOT NULL")?,
-            q("SELECT COUNT(*) FROM notifications")?,
-        ))
+        self.db
+            .transaction(|tx| {
+                let mut q = |sql: &str| -> std::result::Result<i64, DbError> {
+                    tx.query_opt(sql, &[])?
+                        .ok_or_else(|| DbError("no count".into()))?
+                        .int(0)
+                };
+                Ok((
+                    q("SELECT COUNT(*) FROM issued")?,
+                    q("SELECT COUNT(DISTINCT status_uri || '#' || status_index) FROM issued WHERE status_uri IS NOT NULL")?,
+                    q("SELECT COUNT(*) FROM notifications")?,
+                ))
+            })
+            .map_err(storage)
     }
 }
 
-fn offer_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-    ))
-}
+const OFFER_COLUMNS: &str = "id, configuration_id, claims, subject, expires_at";
 
-fn to_offer(t: (String, String, String, String, i64)) -> Result<PendingOffer> {
+fn to_offer(r: Row) -> std::result::Result<PendingOffer, DbError> {
     Ok(PendingOffer {
-        id: t.0,
-        configuration_id: t.1,
-        claims: serde_json::from_str(&t.2)
-            .map_err(|e| Error::Storage(format!("stored claims: {e}")))?,
-        subject: t.3,
-        expires_at: t.4,
+        id: r.text(0)?,
+        configuration_id: r.text(1)?,
+        claims: serde_json::from_str(&r.text(2)?)
+            .map_err(|e| DbError(format!("stored claims: {e}")))?,
+        subject: r.text(3)?,
+        expires_at: r.int(4)?,
     })
 }
 
-impl IssuerState for SqliteState {
+impl IssuerState for DbState {
     fn put_offer(&self, offer: &PendingOffer) -> Result<()> {
-        let c = self.conn()?;
-        c.execute(
-            "INSERT INTO offers (id, configuration_id, claims, subject, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![offer.id, offer.configuration_id, offer.claims.to_string(), offer.subject, offer.expires_at],
-        )
-        .map_err(db)?;
-        // Housekeeping: forget what can no longer matter.
-        let now = offer.expires_at - 86_400;
-        c.execute("DELETE FROM used_once WHERE expires_at < ?1", [now])
-            .map_err(db)?;
-        c.execute("DELETE FROM nonces WHERE expires_at < ?1", [now])
-            .map_err(db)?;
-        Ok(())
+        let claims = offer.claims.to_string();
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO offers (id, configuration_id, claims, subject, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                    &[(&offer.id).into(), (&offer.configuration_id).into(), (&claims).into(), (&offer.subject).into(), offer.expires_at.into()],
+                )?;
+                // Housekeeping: forget what can no longer matter.
+                let now = offer.expires_at - 86_400;
+                tx.execute("DELETE FROM used_once WHERE expires_at < $1", &[now.into()])?;
+                tx.execute("DELETE FROM nonces WHERE expires_at < $1", &[now.into()])?;
+                Ok(())
+            })
+            .map_err(storage)
     }
 
     fn redeem_offer(&self, id: &str, now: i64) -> Result<Option<PendingOffer>> {
-        let c = self.conn()?;
-        let t = c
-            .query_row(
-                "UPDATE offers SET redeemed = 1 WHERE id = ?1 AND redeemed = 0 AND expires_at > ?2
-                 RETURNING id, configuration_id, claims, subject, expires_at",
-                params![id, now],
-                offer_from,
-            )
-            .optional()
-            .map_err(db)?;
-        t.map(to_offer).transpose()
+        self.db
+            .transaction(|tx| {
+                tx.query_opt(
+                    &format!("UPDATE offers SET redeemed = 1 WHERE id = $1 AND redeemed = 0 AND expires_at > $2 RETURNING {OFFER_COLUMNS}"),
+                    &[id.into(), now.into()],
+                )?
+                .map(to_offer)
+                .transpose()
+            })
+            .map_err(storage)
     }
 
     fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
-        let c = self.conn()?;
-        let t = c
-            .query_row(
-                "DELETE FROM offers WHERE id = ?1 AND subject = ?2
-                 RETURNING id, configuration_id, claims, subject, expires_at",
-                params![id, subject],
-                offer_from,
-            )
-            .optional()
-            .map_err(db)?;
-        t.map(to_offer).transpose()
+        self.db
+            .transaction(|tx| {
+                tx.query_opt(
+                    &format!("DELETE FROM offers WHERE id = $1 AND subject = $2 RETURNING {OFFER_COLUMNS}"),
+                    &[id.into(), subject.into()],
+                )?
+                .map(to_offer)
+                .transpose()
+            })
+            .map_err(storage)
     }
 
     fn use_once(&self, key: &str, expires_at: i64) -> Result<bool> {
-        let n = self
-            .conn()?
-            .execute(
-                "INSERT OR IGNORE INTO used_once (key, expires_at) VALUES (?1, ?2)",
-                params![key, expires_at],
-            )
-            .map_err(db)?;
-        Ok(n == 1)
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO used_once (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &[key.into(), expires_at.into()],
+                )
+            })
+            .map(|n| n == 1)
+            .map_err(storage)
     }
 
     fn put_nonce(&self, nonce: &str, jti: &str, expires_at: i64) -> Result<()> {
-        self.conn()?
-            .execute(
-                "INSERT OR REPLACE INTO nonces (nonce, jti, expires_at) VALUES (?1, ?2, ?3)",
-                params![nonce, jti, expires_at],
-            )
-            .map_err(db)?;
-        Ok(())
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO nonces (nonce, jti, expires_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (nonce) DO UPDATE SET jti = excluded.jti, expires_at = excluded.expires_at",
+                    &[nonce.into(), jti.into(), expires_at.into()],
+                )
+            })
+            .map(drop)
+            .map_err(storage)
     }
 
     fn take_nonce(&self, nonce: &str, jti: &str, now: i64) -> Result<bool> {
-        let n = self
-            .conn()?
-            .execute(
-                "DELETE FROM nonces WHERE nonce = ?1 AND jti = ?2 AND expires_at > ?3",
-                params![nonce, jti, now],
-            )
-            .map_err(db)?;
-        Ok(n == 1)
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "DELETE FROM nonces WHERE nonce = $1 AND jti = $2 AND expires_at > $3",
+                    &[nonce.into(), jti.into(), now.into()],
+                )
+            })
+            .map(|n| n == 1)
+            .map_err(storage)
     }
 
     fn record_issued(&self, r: &IssuedRecord) -> Result<()> {
@@ -185,14 +149,16 @@ impl IssuerState for SqliteState {
             Some((u, i)) => (Some(u.as_str()), Some(*i as i64)),
             None => (None, None),
         };
-        self.conn()?
-            .execute(
-                "INSERT INTO issued (notification_id, offer_id, configuration_id, holder, status_uri, status_index, issued_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![r.notification_id, r.offer_id, r.configuration_id, r.holder, uri, idx, r.issued_at],
-            )
-            .map_err(db)?;
-        Ok(())
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO issued (notification_id, offer_id, configuration_id, holder, status_uri, status_index, issued_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[(&r.notification_id).into(), (&r.offer_id).into(), (&r.configuration_id).into(), (&r.holder).into(), uri.into(), idx.into(), r.issued_at.into()],
+                )
+            })
+            .map(drop)
+            .map_err(storage)
     }
 
     fn record_notification(
@@ -203,24 +169,25 @@ impl IssuerState for SqliteState {
         description: Option<&str>,
         now: i64,
     ) -> Result<bool> {
-        let c = self.conn()?;
-        let known: Option<String> = c
-            .query_row(
-                "SELECT offer_id FROM issued WHERE notification_id = ?1",
-                [notification_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
-        if known.as_deref() != Some(offer_id) {
-            return Ok(false);
-        }
-        c.execute(
-            "INSERT INTO notifications (notification_id, event, description, at) VALUES (?1, ?2, ?3, ?4)",
-            params![notification_id, event, description, now],
-        )
-        .map_err(db)?;
-        Ok(true)
+        self.db
+            .transaction(|tx| {
+                let known = tx
+                    .query_opt(
+                        "SELECT offer_id FROM issued WHERE notification_id = $1",
+                        &[notification_id.into()],
+                    )?
+                    .map(|r| r.text(0))
+                    .transpose()?;
+                if known.as_deref() != Some(offer_id) {
+                    return Ok(false);
+                }
+                tx.execute(
+                    "INSERT INTO notifications (notification_id, event, description, at) VALUES ($1, $2, $3, $4)",
+                    &[notification_id.into(), event.into(), description.into(), now.into()],
+                )?;
+                Ok(true)
+            })
+            .map_err(storage)
     }
 }
 
@@ -240,16 +207,44 @@ mod tests {
     }
 
     #[test]
-    fn single_use_and_persistence() {
+    fn single_use_and_persistence_sqlite() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("i.db");
+        single_use_and_persistence(dir.path().join("i.db").to_str().unwrap());
+    }
+
+    /// The same on PostgreSQL, in a fresh database on the server of
+    /// `GOVCRED_TEST_DATABASE_URL` (skipped without it, except in CI).
+    #[test]
+    fn single_use_and_persistence_postgres() {
+        let Ok(admin) = std::env::var("GOVCRED_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the PostgreSQL tests: set GOVCRED_TEST_DATABASE_URL"
+            );
+            eprintln!("SKIPPED: GOVCRED_TEST_DATABASE_URL is not set");
+            return;
+        };
+        let name = format!("govcred_unit_{}", uuid::Uuid::new_v4().simple());
+        postgres::Client::connect(&admin, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (path, query) = match admin.split_once('?') {
+            Some((p, q)) => (p, format!("?{q}")),
+            None => (admin.as_str(), String::new()),
+        };
+        let (base, _) = path.rsplit_once('/').unwrap();
+        single_use_and_persistence(&format!("{base}/{name}{query}"));
+    }
+
+    fn single_use_and_persistence(location: &str) {
         {
-            let db = SqliteState::open(&path).unwrap();
+            let db = DbState::open(location).unwrap();
             db.put_offer(&offer("a", 100)).unwrap();
             db.put_offer(&offer("old", 10)).unwrap();
         }
         // Reopened: the offers are still there.
-        let db = Arc::new(SqliteState::open(&path).unwrap());
+        let db = Arc::new(DbState::open(location).unwrap());
         assert!(db.redeem_offer("old", 50).unwrap().is_none());
         let winners: usize = (0..8)
             .map(|_| {

@@ -4,12 +4,16 @@
 //! the shared flags, composes the routers, binds the listener (loopback by default),
 //! prints where it listens as one JSON line on standard output, and shuts down
 //! gracefully on Ctrl-C or SIGTERM (in-flight requests finish; every state change is
-//! already committed to SQLite before its response is sent).
+//! already committed to the database before its response is sent).
 //!
 //! Services (one per process: their well-known paths overlap):
 //! - `--config ISSUER.toml`: the OpenID4VCI issuer ([`issuer`]); `--init DIR` writes a
 //!   working configuration with fresh keys first.
 //! - `--status-service --data DIR`: the central Status List Service ([`status_service`]).
+//!
+//! State ([`db`]): SQLite by default; `--database postgres://…` (or a `postgres://`
+//! `database` in `issuer.toml`) puts it in PostgreSQL, so several instances can serve
+//! behind a load balancer.
 
 pub mod db;
 pub mod issuer;
@@ -48,6 +52,11 @@ pub struct ServeArgs {
     /// State directory of the status service (SQLite database, signing key).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Where the service keeps its state: a SQLite file (the default: DATA/status.sqlite3
+    /// for the status service, the issuer configuration's `database`), or a
+    /// `postgres://user@host/db` URL shared by several instances.
+    #[arg(long, value_name = "FILE|URL", conflicts_with = "init")]
+    database: Option<String>,
     #[command(flatten)]
     status: status_service::StatusServiceArgs,
 }
@@ -73,7 +82,7 @@ pub fn run(a: ServeArgs) -> CliResult {
         Ok(l)
     };
     let (listener, router, mut announce) = if let Some(config) = &a.config {
-        let (cfg, engine, state) = issuer::load(config)?;
+        let (cfg, engine, state) = issuer::load(config, a.database.as_deref())?;
         let (issued, _, notified) = state.counts()?;
         eprintln!("govcred: {issued} credentials issued so far, {notified} notifications");
         let listener = bind(a.listen.as_deref().unwrap_or(&cfg.listen))?;
@@ -88,7 +97,8 @@ pub fn run(a: ServeArgs) -> CliResult {
             .map_err(|e| CliError::input(format!("cannot create {}: {e}", data.display())))?;
         let listener = bind(a.listen.as_deref().unwrap_or(DEFAULT_LISTEN))?;
         let bound = local_addr(&listener)?;
-        let service = status_service::StatusService::open(data, &a.status, bound)?;
+        let service =
+            status_service::StatusService::open(data, a.database.as_deref(), &a.status, bound)?;
         let announce = json!({"status_service": {
             "public_url": service.public_url(),
             "jwks": format!("{}/.well-known/jwks.json", service.public_url()),

@@ -27,10 +27,12 @@
 //! `list_type` is `token` (mdoc / SD-JWT VC) or `bitstring` (JWT VC). A request's `kid`
 //! must name a key of that JWKS and its `iss` must be the `client_id`.
 //!
-//! State lives in `DATA/status.sqlite3`: lists, entries (primary key `(list, idx)`, so
-//! an index can never be handed out twice, even across restarts) and the request
-//! `jti`s. The signing key is `DATA/status-service-key.jwk` (ES256, created on first
-//! start).
+//! State lives in `DATA/status.sqlite3`, or in PostgreSQL with `--database
+//! postgres://…` (several instances sharing one database, see [`super::db`]): lists,
+//! entries (primary key `(list, idx)`, so an index can never be handed out twice, even
+//! across restarts or instances) and the request `jti`s. Allocation locks the open
+//! list's row (`SELECT … FOR UPDATE`) for its transaction. The signing key is
+//! `DATA/status-service-key.jwk` (ES256, created on first start; instances share it).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -49,10 +51,9 @@ use govcred::status::crs::{self, RequestPolicy};
 use govcred::status::token_status_list::{self, StatusList, StatusListToken};
 use govcred::trust::TrustStore;
 use govcred::{Clock, ErrorCode, Signer, SystemClock};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::{json, Value};
 
-use super::db::{Db, DbError};
+use super::db::{self, Db, DbError, Tx};
 use crate::status::Kind;
 use crate::{files, CliError};
 
@@ -107,36 +108,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct StatusService(Arc<Inner>);
 
-const SCHEMA_V1: &str = "
-CREATE TABLE lists (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('token', 'bitstring')),
-    bits INTEGER NOT NULL,
-    size INTEGER NOT NULL CHECK (size > 0),
-    used INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE entries (
-    list_id TEXT NOT NULL REFERENCES lists (id),
-    idx INTEGER NOT NULL,
-    client_id TEXT NOT NULL,
-    status INTEGER NOT NULL DEFAULT 0,
-    status_expiry INTEGER NOT NULL,
-    issued_at INTEGER NOT NULL,
-    revoked_at INTEGER,
-    PRIMARY KEY (list_id, idx)
-) WITHOUT ROWID;
-CREATE TABLE requests (
-    client_id TEXT NOT NULL,
-    jti TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    list_id TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    PRIMARY KEY (client_id, jti)
-) WITHOUT ROWID;
-";
-
 fn kind_str(k: Kind) -> &'static str {
     match k {
         Kind::Token => "token",
@@ -154,7 +125,13 @@ fn path_prefix(k: Kind) -> &'static str {
 impl StatusService {
     /// Open the state in `data` (creating the database and the signing key on first
     /// start) and load the registered clients.
-    pub fn open(data: &Path, a: &StatusServiceArgs, bound: SocketAddr) -> Result<Self, CliError> {
+    /// `database`: a SQLite file or a `postgres://` URL; default `DATA/status.sqlite3`.
+    pub fn open(
+        data: &Path,
+        database: Option<&str>,
+        a: &StatusServiceArgs,
+        bound: SocketAddr,
+    ) -> Result<Self, CliError> {
         if a.list_size == 0 || a.list_size > token_status_list::MAX_ENTRIES {
             return Err(CliError::input(format!(
                 "--list-size must be from 1 to {}",
@@ -166,8 +143,11 @@ impl StatusService {
                 "--list-ttl, --list-validity and --max-request-age must be positive",
             ));
         }
-        let db = Db::open(&data.join("status.sqlite3"))?;
-        db.migrate("status_service_v1", SCHEMA_V1)?;
+        let location = match database {
+            Some(d) => d.to_string(),
+            None => data.join("status.sqlite3").to_string_lossy().into_owned(),
+        };
+        let db = Db::open(&location, db::STATUS_SERVICE)?;
         let key_path = data.join("status-service-key.jwk");
         let key = if key_path.exists() {
             files::read_signing_key(&key_path)?
@@ -450,7 +430,7 @@ async fn issue(
     let client_id = client_id.to_string();
     let (list_id, idx) =
         s.0.db
-            .call(move |conn| allocate(conn, &client_id, kind, &req, size, now))
+            .call(move |tx| allocate(tx, &client_id, kind, &req, size, now))
             .await
             .map_err(ApiError::internal)??;
     Ok(Json(json!({"idx": idx, "uri": s.list_uri(kind, &list_id)})))
@@ -458,65 +438,68 @@ async fn issue(
 
 /// Allocate a random free index in a transaction (see the module docs).
 fn allocate(
-    conn: &mut rusqlite::Connection,
+    tx: &mut dyn Tx,
     client_id: &str,
     kind: Kind,
     req: &crs::IssueRequest,
     size: usize,
     now: i64,
 ) -> Result<Result<(String, usize), ApiError>, DbError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let fingerprint = format!("issue:{}", req.status_expiry);
-    let previous: Option<(String, String, i64)> = tx
-        .query_row(
-            "SELECT fingerprint, list_id, idx FROM requests WHERE client_id = ?1 AND jti = ?2",
-            params![client_id, req.jti],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if let Some((fp, list_id, idx)) = previous {
-        return Ok(if fp == fingerprint {
-            Ok((list_id, idx as usize))
+    let previous = tx.query_opt(
+        "SELECT fingerprint, list_id, idx FROM requests WHERE client_id = $1 AND jti = $2",
+        &[client_id.into(), (&req.jti).into()],
+    )?;
+    if let Some(r) = previous {
+        return Ok(if r.text(0)? == fingerprint {
+            Ok((r.text(1)?, r.int(2)? as usize))
         } else {
             Err(ApiError::bad_request(
                 "Detected invalid changes between idempotent requests, unable to proceed. Please generate a new request.",
             ))
         });
     }
-    let open: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT id, size FROM lists WHERE kind = ?1 AND used < size ORDER BY created_at, id LIMIT 1",
-            [kind_str(kind)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    // The open list's row stays locked until commit: allocations in one list take turns.
+    let sql = format!(
+        "SELECT id, size FROM lists WHERE kind = $1 AND used < size ORDER BY created_at, id LIMIT 1{}",
+        tx.for_update()
+    );
+    let open = tx.query_opt(&sql, &[kind_str(kind).into()])?;
     let (list_id, list_size) = match open {
-        Some((id, n)) => (id, n as usize),
+        Some(r) => (r.text(0)?, r.int(1)? as usize),
         None => {
             let id = new_list_id();
             tx.execute(
-                "INSERT INTO lists (id, kind, bits, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, kind_str(kind), BITS, size as i64, now],
+                "INSERT INTO lists (id, kind, bits, size, created_at) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    (&id).into(),
+                    kind_str(kind).into(),
+                    i64::from(BITS).into(),
+                    (size as i64).into(),
+                    now.into(),
+                ],
             )?;
             (id, size)
         }
     };
-    let idx = free_index(&tx, &list_id, list_size)?.ok_or_else(|| {
+    let idx = free_index(tx, &list_id, list_size)?.ok_or_else(|| {
         DbError(format!(
             "list {list_id} is marked open but has no free index"
         ))
     })?;
     // The primary key (list_id, idx) makes a second hand-out of an index impossible.
     tx.execute(
-        "INSERT INTO entries (list_id, idx, client_id, status_expiry, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![list_id, idx as i64, client_id, req.status_expiry, now],
+        "INSERT INTO entries (list_id, idx, client_id, status_expiry, issued_at) VALUES ($1, $2, $3, $4, $5)",
+        &[(&list_id).into(), (idx as i64).into(), client_id.into(), req.status_expiry.into(), now.into()],
     )?;
-    tx.execute("UPDATE lists SET used = used + 1 WHERE id = ?1", [&list_id])?;
     tx.execute(
-        "INSERT INTO requests (client_id, jti, fingerprint, list_id, idx, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![client_id, req.jti, fingerprint, list_id, idx as i64, now],
+        "UPDATE lists SET used = used + 1 WHERE id = $1",
+        &[(&list_id).into()],
     )?;
-    tx.commit()?;
+    tx.execute(
+        "INSERT INTO requests (client_id, jti, fingerprint, list_id, idx, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[client_id.into(), (&req.jti).into(), (&fingerprint).into(), (&list_id).into(), (idx as i64).into(), now.into()],
+    )?;
     Ok(Ok((list_id, idx)))
 }
 
@@ -528,24 +511,28 @@ fn new_list_id() -> String {
 
 /// A uniformly random free index: random probes first (lists are mostly empty), then
 /// a scan from a random start over the used set.
-fn free_index(
-    tx: &rusqlite::Transaction<'_>,
-    list_id: &str,
-    size: usize,
-) -> Result<Option<usize>, DbError> {
-    let mut probe =
-        tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM entries WHERE list_id = ?1 AND idx = ?2)")?;
+fn free_index(tx: &mut dyn Tx, list_id: &str, size: usize) -> Result<Option<usize>, DbError> {
     for _ in 0..32 {
         let i = (rand::random::<u64>() % size as u64) as usize;
-        let taken: bool = probe.query_row(params![list_id, i as i64], |r| r.get(0))?;
+        let taken = tx
+            .query_opt(
+                "SELECT 1 FROM entries WHERE list_id = $1 AND idx = $2",
+                &[list_id.into(), (i as i64).into()],
+            )?
+            .is_some();
         if !taken {
             return Ok(Some(i));
         }
     }
     let mut used = vec![false; size];
-    let mut stmt = tx.prepare_cached("SELECT idx FROM entries WHERE list_id = ?1")?;
-    for i in stmt.query_map([list_id], |r| r.get::<_, i64>(0))? {
-        if let Some(u) = usize::try_from(i?).ok().and_then(|i| used.get_mut(i)) {
+    for r in tx.query(
+        "SELECT idx FROM entries WHERE list_id = $1",
+        &[list_id.into()],
+    )? {
+        if let Some(u) = usize::try_from(r.int(0)?)
+            .ok()
+            .and_then(|i| used.get_mut(i))
+        {
             *u = true;
         }
     }
@@ -571,7 +558,7 @@ async fn revoke(
     let client_id = client_id.to_string();
     let (message, at) =
         s.0.db
-            .call(move |conn| mark_revoked(conn, &client_id, kind, &list_id, &req, now))
+            .call(move |tx| mark_revoked(tx, &client_id, kind, &list_id, &req, now))
             .await
             .map_err(ApiError::internal)??;
     Ok((
@@ -597,41 +584,50 @@ fn valid_list_id(id: &str) -> bool {
 }
 
 fn mark_revoked(
-    conn: &mut rusqlite::Connection,
+    tx: &mut dyn Tx,
     client_id: &str,
     kind: Kind,
     list_id: &str,
     req: &crs::RevokeRequest,
     now: i64,
 ) -> Result<Result<(&'static str, i64), ApiError>, DbError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let fingerprint = format!("revoke:{list_id}:{}", req.idx);
-    let previous: Option<String> = tx
-        .query_row(
-            "SELECT fingerprint FROM requests WHERE client_id = ?1 AND jti = ?2",
-            params![client_id, req.jti],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let previous = tx
+        .query_opt(
+            "SELECT fingerprint FROM requests WHERE client_id = $1 AND jti = $2",
+            &[client_id.into(), (&req.jti).into()],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?;
     if previous.as_ref().is_some_and(|fp| *fp != fingerprint) {
         return Ok(Err(ApiError::bad_request(
             "Detected invalid changes between idempotent requests, unable to proceed. Please generate a new request.",
         )));
     }
-    let entry: Option<(String, i64, Option<i64>)> = tx
-        .query_row(
-            "SELECT e.client_id, e.status, e.revoked_at FROM entries e JOIN lists l ON l.id = e.list_id
-             WHERE e.list_id = ?1 AND e.idx = ?2 AND l.kind = ?3",
-            params![list_id, req.idx as i64, kind_str(kind)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let Some((owner, status, revoked_at)) = entry else {
+    // The entry's row stays locked until commit: concurrent revocations take turns.
+    let sql = format!(
+        "SELECT e.client_id, e.status, e.revoked_at FROM entries e JOIN lists l ON l.id = e.list_id
+         WHERE e.list_id = $1 AND e.idx = $2 AND l.kind = $3{}",
+        match tx.engine() {
+            db::Engine::Postgres => " FOR UPDATE OF e",
+            db::Engine::Sqlite => "",
+        }
+    );
+    let entry = tx.query_opt(
+        &sql,
+        &[
+            list_id.into(),
+            (req.idx as i64).into(),
+            kind_str(kind).into(),
+        ],
+    )?;
+    let Some(entry) = entry else {
         return Ok(Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("index {} of {} was never issued", req.idx, req.uri),
         )));
     };
+    let (owner, status, revoked_at) = (entry.text(0)?, entry.int(1)?, entry.opt_int(2)?);
     if owner != client_id {
         return Ok(Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -643,21 +639,19 @@ fn mark_revoked(
     }
     if previous.is_none() {
         tx.execute(
-            "INSERT INTO requests (client_id, jti, fingerprint, list_id, idx, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![client_id, req.jti, fingerprint, list_id, req.idx as i64, now],
+            "INSERT INTO requests (client_id, jti, fingerprint, list_id, idx, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[client_id.into(), (&req.jti).into(), (&fingerprint).into(), list_id.into(), (req.idx as i64).into(), now.into()],
         )?;
     }
-    let out = if status == 1 {
+    Ok(Ok(if status == 1 {
         ("Credential already revoked", revoked_at.unwrap_or(now))
     } else {
         tx.execute(
-            "UPDATE entries SET status = 1, revoked_at = ?3 WHERE list_id = ?1 AND idx = ?2",
-            params![list_id, req.idx as i64, now],
+            "UPDATE entries SET status = 1, revoked_at = $3 WHERE list_id = $1 AND idx = $2",
+            &[list_id.into(), (req.idx as i64).into(), now.into()],
         )?;
         ("Request processed for revocation", now)
-    };
-    tx.commit()?;
-    Ok(Ok(out))
+    }))
 }
 
 /// A list's size and its non-zero entries.
@@ -669,25 +663,23 @@ async fn load_list(s: &StatusService, kind: Kind, id: String) -> Result<ListStat
     }
     let found =
         s.0.db
-            .call(move |conn| {
-                let size: Option<i64> = conn
-                    .query_row(
-                        "SELECT size FROM lists WHERE id = ?1 AND kind = ?2",
-                        params![id, kind_str(kind)],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
+            .call(move |tx| {
+                let size = tx.query_opt(
+                    "SELECT size FROM lists WHERE id = $1 AND kind = $2",
+                    &[(&id).into(), kind_str(kind).into()],
+                )?;
                 let Some(size) = size else {
                     return Ok(None);
                 };
-                let mut stmt = conn.prepare_cached(
-                    "SELECT idx, status FROM entries WHERE list_id = ?1 AND status != 0",
-                )?;
-                let rows = stmt
-                    .query_map([&id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-                    .map(|r| r.map(|(i, v)| (i as usize, v as u8)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Some((size as usize, rows)))
+                let rows = tx
+                    .query(
+                        "SELECT idx, status FROM entries WHERE list_id = $1 AND status != 0",
+                        &[(&id).into()],
+                    )?
+                    .into_iter()
+                    .map(|r| Ok((r.int(0)? as usize, r.int(1)? as u8)))
+                    .collect::<Result<Vec<_>, DbError>>()?;
+                Ok(Some((size.int(0)? as usize, rows)))
             })
             .await
             .map_err(ApiError::internal)?;
