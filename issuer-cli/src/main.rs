@@ -17,6 +17,7 @@ mod negative;
 mod offer;
 mod pkcs11;
 mod present;
+mod publish;
 mod rotate;
 mod serve;
 mod status;

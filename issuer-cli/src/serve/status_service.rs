@@ -229,6 +229,47 @@ impl StatusService {
         self.0.clients.len()
     }
 
+    /// Readiness: the database answers a query.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.0
+            .db
+            .call(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// What `--publish` publishes: (path the router answers, public URL) of the JWKS
+    /// and of every list created so far.
+    pub async fn public_documents(&self) -> Result<Vec<(String, String)>, CliError> {
+        let lists = self
+            .0
+            .db
+            .call(|conn| {
+                let mut stmt =
+                    conn.prepare("SELECT id, kind FROM lists ORDER BY created_at, id")?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await
+            .map_err(|e| CliError::input(format!("reading the lists: {e}")))?;
+        let jwks = "/.well-known/jwks.json";
+        let mut out = vec![(jwks.to_string(), format!("{}{jwks}", self.0.public_url))];
+        for (id, kind) in lists {
+            let kind = if kind == kind_str(Kind::Token) {
+                Kind::Token
+            } else {
+                Kind::Bitstring
+            };
+            out.push((
+                format!("/{}/{id}", path_prefix(kind)),
+                self.list_uri(kind, &id),
+            ));
+        }
+        Ok(out)
+    }
+
     fn list_uri(&self, kind: Kind, id: &str) -> String {
         format!("{}/{}/{id}", self.0.public_url, path_prefix(kind))
     }
@@ -379,7 +420,7 @@ impl ApiError {
     }
 
     fn internal(e: DbError) -> Self {
-        eprintln!("govcred serve: status service: {e}");
+        tracing::error!(target: "govcred::status_service", error = %e, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Unable to process the request",
