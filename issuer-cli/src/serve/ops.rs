@@ -359,6 +359,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn readiness_reports_the_check_and_probes_are_not_counted() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let down: ReadyCheck =
+            Arc::new(|| Box::pin(async { Err("database is locked".to_string()) }));
+        let app = wrap(Router::new(), metrics.clone(), down);
+        let call = |path: &str| {
+            let req = axum::http::Request::get(path).body(Body::empty()).unwrap();
+            rt.block_on(async {
+                let resp = app.clone().oneshot(req).await.unwrap();
+                let status = resp.status();
+                let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                (status, String::from_utf8(body.to_vec()).unwrap())
+            })
+        };
+        let (status, body) = call("/readyz");
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            r#"{"reason":"database is locked","status":"unavailable"}"#
+        );
+        assert_eq!(call("/healthz").0, StatusCode::OK);
+        assert_eq!(call("/nowhere").0, StatusCode::NOT_FOUND);
+        let text = call("/metrics").1;
+        assert!(
+            text.contains("route=\"fallback\",method=\"GET\",status=\"404\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("/readyz"), "{text}");
+    }
+
+    #[test]
     fn requests_count_by_route_and_kind() {
         let m = Metrics::new();
         m.observe("/credential", "POST", 200, 0.01);
