@@ -13,10 +13,12 @@ mod iaca;
 mod issue;
 mod keys;
 mod ledger;
+mod load;
 mod negative;
 mod offer;
 mod pkcs11;
 mod present;
+mod publish;
 mod rotate;
 mod serve;
 mod status;
@@ -88,6 +90,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Measure sign/verify rates per format against the raw signature rate.
     Bench(bench::BenchArgs),
+    /// Load-test a running OpenID4VCI issuer: parallel wallets redeem offer links
+    /// (spread over --instance URLs); prints throughput and p50/p99 latency.
+    Load(load::LoadArgs),
     /// Regenerate the project's published test vectors.
     Vectors(vectors::VectorsArgs),
     /// ISO 18013-5 PKI: IACA roots and Document Signer certificates.
@@ -129,6 +134,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Load(a) => load::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::Iaca(c) => iaca::run(c),
         Command::Serve(a) => serve::run(a),

@@ -168,8 +168,18 @@ pub struct PublishArgs {
     #[arg(long)]
     store: PathBuf,
     /// Site root: a list for `https://host/a/b` is written to `SITE/a/b`.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(
+        long,
+        value_name = "SITE",
+        required_unless_present = "publish",
+        conflicts_with = "publish"
+    )]
+    out: Option<PathBuf>,
+    /// Publish to a directory or to object storage, `s3://BUCKET/PREFIX` (a list for
+    /// `https://host/a/b` becomes `PREFIX/a/b`, with `Cache-Control: max-age=TTL`;
+    /// endpoint, region and credentials from the AWS_* environment variables).
+    #[arg(long, value_name = "TARGET")]
+    publish: Option<String>,
     /// Also write every Token Status List as a CWT (`SITE/a/b.cwt`), not only those
     /// created with --cwt.
     #[arg(long)]
@@ -439,7 +449,7 @@ fn set_status_in(store: &Path, uri: &str, index: usize, value: Status) -> CliRes
 }
 
 /// The site-relative path of a URL: `https://host/a/b` → `a/b`.
-fn site_path(uri: &str) -> Result<PathBuf, CliError> {
+pub fn site_path(uri: &str) -> Result<PathBuf, CliError> {
     let rest = uri
         .split_once("://")
         .map(|(_, r)| r)
@@ -586,44 +596,23 @@ pub fn run(cmd: StatusCommand) -> CliResult {
         StatusCommand::Suspend(a) => return set_status(&a, Status::Suspended),
         StatusCommand::Reinstate(a) => return set_status(&a, Status::Valid),
         StatusCommand::Publish(a) => {
-            let mut written = Vec::new();
-            let mut entries: Vec<_> = std::fs::read_dir(&a.store)
-                .map_err(|e| CliError::input(format!("cannot read {}: {e}", a.store.display())))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect();
-            entries.sort();
-            for p in entries {
-                let rec: ListRecord =
-                    serde_json::from_value(files::read_json(&p)?).map_err(|e| {
-                        CliError::input(format!("{}: corrupt registry entry: {e}", p.display()))
-                    })?;
-                let mut cwt_file = None;
-                if matches!(rec.kind, Kind::Token) && (rec.cwt || a.cwt) {
-                    let key = files::read_signing_key(&rec.key)?;
-                    let token = token_of(&rec, statuses(&rec)?, now);
-                    let chain = match &rec.x5chain {
-                        Some(p) => Certificate::from_pem(&files::read_text(p)?)
-                            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
-                        None => Vec::new(),
-                    };
-                    let bytes = govcred::status::cwt::sign_cwt(&token, &key, &chain)?;
-                    let mut out = a.out.join(site_path(&rec.uri)?).into_os_string();
-                    out.push(".cwt");
-                    let out = PathBuf::from(out);
-                    files::write(&out, &bytes)?;
-                    cwt_file = Some(out);
+            let target = match (&a.out, &a.publish) {
+                (Some(dir), None) => {
+                    Box::new(crate::publish::DirPublisher::new(dir.clone())) as Box<_>
                 }
-                let text = sign_list(&rec, now)?;
-                let out = a.out.join(site_path(&rec.uri)?);
-                files::write(&out, text.as_bytes())?;
-                let mut entry = json!({"uri": rec.uri, "file": out, "ttl": rec.ttl});
-                if let Some(c) = cwt_file {
-                    entry["cwt_file"] = json!(c);
+                (None, Some(t)) => crate::publish::target(t)?,
+                _ => {
+                    return Err(CliError::input(
+                        "give either --out SITE or --publish TARGET",
+                    ))
                 }
-                written.push(entry);
-            }
-            files::print_json(&json!({"published": written, "at": datetime::format(now)}));
+            };
+            let written = publish_registry(&a.store, target.as_ref(), a.cwt, now)?;
+            files::print_json(&json!({
+                "published": written,
+                "target": target.describe(),
+                "at": datetime::format(now),
+            }));
         }
         StatusCommand::Check(a) => {
             let mut trust = crate::verify::trust_from(&a.jwks, &a.did_docs, &[])?;
@@ -661,6 +650,68 @@ pub fn run(cmd: StatusCommand) -> CliResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sign every list of the registry `store` at `now` and hand it to `target` at its
+/// URI's path, with `Cache-Control: max-age` from the list's `ttl`; Token Status Lists
+/// created with `--cwt` (all of them with `all_cwt`) also as a CWT at `PATH.cwt`.
+/// Returns one `{uri, file, ttl[, cwt_file]}` entry per list.
+pub fn publish_registry(
+    store: &Path,
+    target: &dyn crate::publish::Publisher,
+    all_cwt: bool,
+    now: i64,
+) -> Result<Vec<serde_json::Value>, CliError> {
+    use crate::publish::Document;
+    let mut written = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(store)
+        .map_err(|e| CliError::input(format!("cannot read {}: {e}", store.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let rec: ListRecord = serde_json::from_value(files::read_json(&p)?).map_err(|e| {
+            CliError::input(format!("{}: corrupt registry entry: {e}", p.display()))
+        })?;
+        let path = site_path(&rec.uri)?;
+        let path = path
+            .to_str()
+            .ok_or_else(|| CliError::input(format!("{}: not a UTF-8 path", rec.uri)))?;
+        let mut cwt_file = None;
+        if matches!(rec.kind, Kind::Token) && (rec.cwt || all_cwt) {
+            let key = files::read_signing_key(&rec.key)?;
+            let token = token_of(&rec, statuses(&rec)?, now);
+            let chain = match &rec.x5chain {
+                Some(p) => Certificate::from_pem(&files::read_text(p)?)
+                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+                None => Vec::new(),
+            };
+            let bytes = govcred::status::cwt::sign_cwt(&token, &key, &chain)?;
+            cwt_file = Some(target.put(&Document {
+                path: &format!("{path}.cwt"),
+                body: &bytes,
+                content_type: "application/statuslist+cwt",
+                max_age: Some(rec.ttl),
+            })?);
+        }
+        let text = sign_list(&rec, now)?;
+        let file = target.put(&Document {
+            path,
+            body: text.as_bytes(),
+            content_type: match rec.kind {
+                Kind::Token => "application/statuslist+jwt",
+                Kind::Bitstring => "application/vc+jwt",
+            },
+            max_age: Some(rec.ttl),
+        })?;
+        let mut entry = json!({"uri": rec.uri, "file": file, "ttl": rec.ttl});
+        if let Some(c) = cwt_file {
+            entry["cwt_file"] = json!(c);
+        }
+        written.push(entry);
+    }
+    Ok(written)
 }
 
 /// The signing key and `kid` for service requests.

@@ -14,14 +14,20 @@
 //! State ([`db`]): SQLite by default; `--database postgres://…` (or a `postgres://`
 //! `database` in `issuer.toml`) puts it in PostgreSQL, so several instances can serve
 //! behind a load balancer.
+//! Every service also answers `/healthz`, `/readyz` and `/metrics` and logs each
+//! request ([`ops`]); with `--publish TARGET` it publishes its public documents for
+//! static hosting or a CDN ([`publishing`]), at start and every `--publish-interval`.
 
 pub mod db;
 pub mod issuer;
 pub mod issuer_db;
+pub mod ops;
+pub mod publishing;
 pub mod status_service;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use serde_json::json;
@@ -59,6 +65,24 @@ pub struct ServeArgs {
     database: Option<String>,
     #[command(flatten)]
     status: status_service::StatusServiceArgs,
+    /// Log format on standard error (level from GOVCRED_LOG, default info).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: ops::LogFormat,
+    /// Publish the service's public documents (metadata, did.json, jwks.json, IACAs,
+    /// status lists) to a directory or to `s3://BUCKET/PREFIX` (AWS_* environment),
+    /// at start and then every --publish-interval.
+    #[arg(long, value_name = "TARGET", conflicts_with = "init")]
+    publish: Option<String>,
+    /// Seconds between publications while serving.
+    #[arg(long, default_value_t = 60, requires = "publish")]
+    publish_interval: u64,
+    /// Publish once, print what was published, and exit (for a scheduled job).
+    #[arg(long, requires = "publish")]
+    publish_once: bool,
+    /// `Cache-Control: max-age` of published documents other than status lists (those
+    /// use their list's `ttl`).
+    #[arg(long, default_value_t = 300, requires = "publish")]
+    publish_max_age: i64,
 }
 
 pub fn run(a: ServeArgs) -> CliResult {
@@ -81,13 +105,38 @@ pub fn run(a: ServeArgs) -> CliResult {
             .map_err(|e| CliError::input(format!("cannot configure the listener: {e}")))?;
         Ok(l)
     };
-    let (listener, router, mut announce) = if let Some(config) = &a.config {
+    ops::init_logging(a.log_format)?;
+    if a.publish_interval == 0 || a.publish_max_age < 0 {
+        return Err(CliError::input(
+            "--publish-interval must be positive and --publish-max-age not negative",
+        ));
+    }
+    let (listener, router, mut announce, ready, source) = if let Some(config) = &a.config {
         let (cfg, engine, state) = issuer::load(config, a.database.as_deref())?;
         let (issued, _, notified) = state.counts()?;
-        eprintln!("govcred: {issued} credentials issued so far, {notified} notifications");
+        tracing::info!(issued, notified, "credentials issued so far, notifications");
         let listener = bind(a.listen.as_deref().unwrap_or(&cfg.listen))?;
         let announce = json!({"issuer": engine.config().credential_issuer});
-        (listener, issuer::router(engine), announce)
+        let ready: ops::ReadyCheck = Arc::new(move || {
+            let state = state.clone();
+            Box::pin(async move {
+                tokio::task::spawn_blocking(move || state.counts().map(|_| ()))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            })
+        });
+        let store = cfg
+            .status_store
+            .as_ref()
+            .map(|s| issuer::read_config(config).map(|(_, dir)| dir.join(s)))
+            .transpose()?;
+        let source = publishing::Source::issuer(
+            &engine.config().credential_issuer,
+            cfg.authorization_server.is_some(),
+            store,
+        );
+        (listener, issuer::router(engine), announce, ready, source)
     } else if a.status_service {
         let data = a
             .data
@@ -104,7 +153,19 @@ pub fn run(a: ServeArgs) -> CliResult {
             "jwks": format!("{}/.well-known/jwks.json", service.public_url()),
             "clients": service.client_count(),
         }});
-        (listener, status_service::router(service), announce)
+        let probe = service.clone();
+        let ready: ops::ReadyCheck = Arc::new(move || {
+            let s = probe.clone();
+            Box::pin(async move { s.ready().await })
+        });
+        let source = publishing::Source::StatusService(service.clone());
+        (
+            listener,
+            status_service::router(service),
+            announce,
+            ready,
+            source,
+        )
     } else {
         return Err(CliError::input(
             "nothing to serve: pass --config ISSUER.toml (OpenID4VCI issuer; --init DIR writes one) or --status-service --data DIR",
@@ -116,7 +177,56 @@ pub fn run(a: ServeArgs) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::input(format!("cannot start the async runtime: {e}")))?;
+    let metrics = Arc::new(ops::Metrics::new());
+    let publisher = match &a.publish {
+        Some(t) => Some(publishing::Publishing::new(
+            router.clone(),
+            source,
+            Arc::from(crate::publish::target(t)?),
+            a.publish_max_age,
+        )),
+        None => None,
+    };
+    if a.publish_once {
+        let Some(p) = publisher else {
+            return Err(CliError::input("--publish-once needs --publish TARGET"));
+        };
+        let summary = runtime.block_on(p.run_once())?;
+        crate::files::print_json(&summary);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(p) = publisher {
+        let every = std::time::Duration::from_secs(a.publish_interval);
+        runtime.spawn(publish_loop(p, every, metrics.clone()));
+    }
+    let router = ops::wrap(router, metrics, ready);
     runtime.block_on(serve(listener, router, announce))
+}
+
+/// Publish at start and then every `every`; failures are logged and counted, and
+/// retried at the next tick.
+async fn publish_loop(p: publishing::Publishing, every: std::time::Duration, m: Arc<ops::Metrics>) {
+    use govcred::Clock;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let started = std::time::Instant::now();
+        let result = p.run_once().await;
+        let now = govcred::SystemClock.now();
+        match result {
+            Ok(summary) => {
+                let documents = summary["published"].as_array().map_or(0, Vec::len);
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::info!(target: "govcred::publish", target_location = %p.target(), documents, ms, "published");
+                m.published(true, now);
+            }
+            Err(e) => {
+                tracing::error!(target: "govcred::publish", target_location = %p.target(), error = %e.message, "publication failed");
+                m.published(false, now);
+            }
+        }
+    }
 }
 
 fn local_addr(l: &std::net::TcpListener) -> Result<std::net::SocketAddr, CliError> {
@@ -139,7 +249,7 @@ async fn serve(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError::input(format!("server error: {e}")))?;
-    eprintln!("govcred serve: stopped");
+    tracing::info!("stopped: in-flight requests finished");
     Ok(ExitCode::SUCCESS)
 }
 

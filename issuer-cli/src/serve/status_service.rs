@@ -209,6 +209,45 @@ impl StatusService {
         self.0.clients.len()
     }
 
+    /// Readiness: the database answers a query.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.0
+            .db
+            .call(|tx| tx.query("SELECT 1", &[]).map(|_| ()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// What `--publish` publishes: (path the router answers, public URL) of the JWKS
+    /// and of every list created so far.
+    pub async fn public_documents(&self) -> Result<Vec<(String, String)>, CliError> {
+        let lists = self
+            .0
+            .db
+            .call(|tx| {
+                tx.query("SELECT id, kind FROM lists ORDER BY created_at, id", &[])?
+                    .iter()
+                    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+                    .collect::<Result<Vec<_>, DbError>>()
+            })
+            .await
+            .map_err(|e| CliError::input(format!("reading the lists: {e}")))?;
+        let jwks = "/.well-known/jwks.json";
+        let mut out = vec![(jwks.to_string(), format!("{}{jwks}", self.0.public_url))];
+        for (id, kind) in lists {
+            let kind = if kind == kind_str(Kind::Token) {
+                Kind::Token
+            } else {
+                Kind::Bitstring
+            };
+            out.push((
+                format!("/{}/{id}", path_prefix(kind)),
+                self.list_uri(kind, &id),
+            ));
+        }
+        Ok(out)
+    }
+
     fn list_uri(&self, kind: Kind, id: &str) -> String {
         format!("{}/{}/{id}", self.0.public_url, path_prefix(kind))
     }
@@ -359,7 +398,7 @@ impl ApiError {
     }
 
     fn internal(e: DbError) -> Self {
-        eprintln!("govcred serve: status service: {e}");
+        tracing::error!(target: "govcred::status_service", error = %e, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Unable to process the request",
