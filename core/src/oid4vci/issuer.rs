@@ -88,18 +88,30 @@ pub trait IssuerState: Send + Sync {
     /// Mark offer `id`'s code redeemed and return the offer — only the first time, and
     /// only while `now < expires_at`.
     fn redeem_offer(&self, id: &str, now: i64) -> Result<Option<PendingOffer>>;
-    /// Remove offer `id` and return it — only once, and only when its wallet subject is
-    /// `subject` (a token for someone else must not consume the offer).
-    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>>;
-    /// Record one use of `key` (an access token `jti`), kept until `expires_at`;
-    /// `false` when it was used before.
-    fn use_once(&self, key: &str, expires_at: i64) -> Result<bool>;
+    /// The stored offer `id` — only when its wallet subject is `subject` (a token for
+    /// someone else must not see the offer). Nothing is changed.
+    fn pending_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>>;
     /// Store a fresh nonce handed out for the access token `jti`.
     fn put_nonce(&self, nonce: &str, jti: &str, expires_at: i64) -> Result<()>;
     /// Consume `nonce` if it was handed out for `jti` and is unexpired.
     fn take_nonce(&self, nonce: &str, jti: &str, now: i64) -> Result<bool>;
-    /// Record an issued credential.
-    fn record_issued(&self, record: &IssuedRecord) -> Result<()>;
+    /// Complete an issuance, all or nothing: record the access token `jti` as used
+    /// (until `jti_expires_at`), remove the offer `record.offer_id` (only when its
+    /// wallet subject is `subject`) and record the issued credential. `false` when the
+    /// token was used before or the offer is gone (another request won): then no
+    /// credential is recorded and the caller must not hand its credential out.
+    ///
+    /// The credential is signed before this call, so a crash at any instant leaves either
+    /// the offer pending (the wallet can retry) or the credential recorded — never an
+    /// offer consumed with nothing issued. A signed-but-unrecorded credential only wastes
+    /// its status index, which is never reused.
+    fn complete_issuance(
+        &self,
+        jti: &str,
+        jti_expires_at: i64,
+        subject: &str,
+        record: &IssuedRecord,
+    ) -> Result<bool>;
     /// Record a notification for a credential issued from `offer_id`; `false` when no
     /// such notification id exists for that offer. Repeats are accepted (idempotent).
     fn record_notification(
@@ -175,15 +187,13 @@ impl IssuerState for MemoryState {
             _ => None,
         })
     }
-    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
-        let mut g = self.lock()?;
-        if g.offers.get(id).is_none_or(|(o, _)| o.subject != subject) {
-            return Ok(None);
-        }
-        Ok(g.offers.remove(id).map(|(o, _)| o))
-    }
-    fn use_once(&self, key: &str, _expires_at: i64) -> Result<bool> {
-        Ok(self.lock()?.used.insert(key.to_string()))
+    fn pending_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
+        Ok(self
+            .lock()?
+            .offers
+            .get(id)
+            .filter(|(o, _)| o.subject == subject)
+            .map(|(o, _)| o.clone()))
     }
     fn put_nonce(&self, nonce: &str, jti: &str, expires_at: i64) -> Result<()> {
         self.lock()?
@@ -201,11 +211,26 @@ impl IssuerState for MemoryState {
             _ => Ok(false),
         }
     }
-    fn record_issued(&self, record: &IssuedRecord) -> Result<()> {
-        self.lock()?
-            .issued
+    fn complete_issuance(
+        &self,
+        jti: &str,
+        _jti_expires_at: i64,
+        subject: &str,
+        record: &IssuedRecord,
+    ) -> Result<bool> {
+        let mut g = self.lock()?;
+        let offer_ok = g
+            .offers
+            .get(&record.offer_id)
+            .is_some_and(|(o, _)| o.subject == subject);
+        if !offer_ok || g.used.contains(jti) {
+            return Ok(false);
+        }
+        g.used.insert(jti.to_string());
+        g.offers.remove(&record.offer_id);
+        g.issued
             .insert(record.notification_id.clone(), record.clone());
-        Ok(())
+        Ok(true)
     }
     fn record_notification(
         &self,
@@ -872,20 +897,10 @@ impl Issuer {
                 )
             })?
             .clone();
-        if !self
+        let offer = self
             .state
-            .use_once(&format!("jti:{}", at.jti), at.exp + self.config.leeway)?
-        {
-            return Err(Error::InvalidToken(
-                "the access token was already used".into(),
-            ));
-        }
-        let offer = self.state.take_offer(&offer_id, &at.sub)?.ok_or_else(|| {
-            Error::InvalidToken(
-                "the offer was already redeemed, is unknown, or is for another wallet subject"
-                    .into(),
-            )
-        })?;
+            .pending_offer(&offer_id, &at.sub)?
+            .ok_or_else(already_redeemed)?;
         if offer.configuration_id != *configuration_id {
             return Err(Error::InvalidToken(
                 "the access token's configuration is not the stored offer's".into(),
@@ -903,14 +918,21 @@ impl Issuer {
         };
         let credential = self.build(spec, &offer, &proof, status.as_ref(), now)?;
         let notification_id = random_uuid();
-        self.state.record_issued(&IssuedRecord {
+        let record = IssuedRecord {
             notification_id: notification_id.clone(),
             offer_id: offer.id.clone(),
             configuration_id: configuration_id.clone(),
             holder: proof.holder_did.clone(),
             status: status.map(|(l, i)| (l.uri, i)),
             issued_at: now,
-        })?;
+        };
+        let jti = format!("jti:{}", at.jti);
+        if !self
+            .state
+            .complete_issuance(&jti, at.exp + self.config.leeway, &at.sub, &record)?
+        {
+            return Err(already_redeemed());
+        }
         Ok(CredentialResponse {
             credentials: vec![IssuedCredential { credential }],
             notification_id: Some(notification_id),
@@ -1129,4 +1151,12 @@ fn error_response(endpoint: Endpoint, e: &Error, nonce_ttl: i64) -> HttpResponse
         r.headers.push(("www-authenticate".into(), w.into()));
     }
     r
+}
+
+/// The refusal when an offer was redeemed already, is unknown, or belongs to another
+/// wallet subject (or the access token was used before).
+fn already_redeemed() -> Error {
+    Error::InvalidToken(
+        "the offer was already redeemed, is unknown, or is for another wallet subject".into(),
+    )
 }

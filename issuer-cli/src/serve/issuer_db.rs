@@ -94,28 +94,16 @@ impl IssuerState for DbState {
             .map_err(storage)
     }
 
-    fn take_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
+    fn pending_offer(&self, id: &str, subject: &str) -> Result<Option<PendingOffer>> {
         self.db
             .transaction(|tx| {
                 tx.query_opt(
-                    &format!("DELETE FROM offers WHERE id = $1 AND subject = $2 RETURNING {OFFER_COLUMNS}"),
+                    &format!("SELECT {OFFER_COLUMNS} FROM offers WHERE id = $1 AND subject = $2"),
                     &[id.into(), subject.into()],
                 )?
                 .map(to_offer)
                 .transpose()
             })
-            .map_err(storage)
-    }
-
-    fn use_once(&self, key: &str, expires_at: i64) -> Result<bool> {
-        self.db
-            .transaction(|tx| {
-                tx.execute(
-                    "INSERT INTO used_once (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                    &[key.into(), expires_at.into()],
-                )
-            })
-            .map(|n| n == 1)
             .map_err(storage)
     }
 
@@ -144,20 +132,43 @@ impl IssuerState for DbState {
             .map_err(storage)
     }
 
-    fn record_issued(&self, r: &IssuedRecord) -> Result<()> {
+    fn complete_issuance(
+        &self,
+        jti: &str,
+        jti_expires_at: i64,
+        subject: &str,
+        r: &IssuedRecord,
+    ) -> Result<bool> {
         let (uri, idx) = match &r.status {
             Some((u, i)) => (Some(u.as_str()), Some(*i as i64)),
             None => (None, None),
         };
         self.db
             .transaction(|tx| {
+                // Refusals are decided before anything that matters is written: a token
+                // seen before changes nothing; a token whose offer is gone is recorded as
+                // used, which is harmless (it can redeem nothing).
+                let fresh = tx.execute(
+                    "INSERT INTO used_once (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &[jti.into(), jti_expires_at.into()],
+                )? == 1;
+                if !fresh {
+                    return Ok(false);
+                }
+                let taken = tx.execute(
+                    "DELETE FROM offers WHERE id = $1 AND subject = $2",
+                    &[(&r.offer_id).into(), subject.into()],
+                )? == 1;
+                if !taken {
+                    return Ok(false);
+                }
                 tx.execute(
                     "INSERT INTO issued (notification_id, offer_id, configuration_id, holder, status_uri, status_index, issued_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[(&r.notification_id).into(), (&r.offer_id).into(), (&r.configuration_id).into(), (&r.holder).into(), uri.into(), idx.into(), r.issued_at.into()],
-                )
+                )?;
+                Ok(true)
             })
-            .map(drop)
             .map_err(storage)
     }
 
@@ -256,11 +267,8 @@ mod tests {
             .map(|h| h.join().unwrap())
             .sum();
         assert_eq!(winners, 1);
-        assert!(db.take_offer("a", "someone else").unwrap().is_none());
-        assert_eq!(db.take_offer("a", "s").unwrap().unwrap().claims["a"], 1);
-        assert!(db.take_offer("a", "s").unwrap().is_none());
-        assert!(db.use_once("jti:1", 100).unwrap());
-        assert!(!db.use_once("jti:1", 100).unwrap());
+        assert!(db.pending_offer("a", "someone else").unwrap().is_none());
+        assert_eq!(db.pending_offer("a", "s").unwrap().unwrap().claims["a"], 1);
         db.put_nonce("n", "j", 100).unwrap();
         assert!(!db.take_nonce("n", "other", 50).unwrap());
         assert!(db.take_nonce("n", "j", 50).unwrap());
@@ -273,22 +281,63 @@ mod tests {
             status: Some(("https://s/1".into(), 7)),
             issued_at: 1,
         };
-        db.record_issued(&rec).unwrap();
-        // The same status index can never be recorded twice.
-        let dup = IssuedRecord {
-            notification_id: "n2".into(),
+        // Another wallet subject cannot complete the offer: no credential is recorded.
+        assert!(!db
+            .complete_issuance("jti:x", 100, "someone else", &rec)
+            .unwrap());
+        assert_eq!(db.counts().unwrap(), (0, 0, 0));
+        // Racing completions of one offer (each with its own token): exactly one wins.
+        let winners: Vec<usize> = (0..8)
+            .map(|i| {
+                let (db, rec) = (db.clone(), rec.clone());
+                std::thread::spawn(move || {
+                    let rec = IssuedRecord {
+                        notification_id: format!("n{i}"),
+                        status: Some(("https://s/1".into(), 7 + i)),
+                        ..rec
+                    };
+                    db.complete_issuance(&format!("jti:{i}"), 100, "s", &rec)
+                        .unwrap()
+                        .then_some(i)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(winners.len(), 1);
+        assert!(db.pending_offer("a", "s").unwrap().is_none());
+        // A token used once is refused for any other offer.
+        db.put_offer(&offer("b", 100)).unwrap();
+        let again = IssuedRecord {
+            notification_id: "nb".into(),
+            offer_id: "b".into(),
+            status: None,
             ..rec.clone()
         };
-        assert!(db.record_issued(&dup).is_err());
+        let used = format!("jti:{}", winners[0]);
+        assert!(!db.complete_issuance(&used, 100, "s", &again).unwrap());
+        assert!(db.complete_issuance("jti:fresh", 100, "s", &again).unwrap());
+        // The same status index can never be recorded twice (and then nothing is).
+        db.put_offer(&offer("c", 100)).unwrap();
+        let dup = IssuedRecord {
+            notification_id: "nc".into(),
+            offer_id: "c".into(),
+            status: Some(("https://s/1".into(), 7 + winners[0])),
+            ..rec.clone()
+        };
+        assert!(db.complete_issuance("jti:c", 100, "s", &dup).is_err());
+        assert!(db.pending_offer("c", "s").unwrap().is_some());
+        let n = format!("n{}", winners[0]);
         assert!(db
-            .record_notification("n1", "a", "credential_accepted", None, 2)
+            .record_notification(&n, "a", "credential_accepted", None, 2)
             .unwrap());
         assert!(!db
-            .record_notification("n1", "b", "credential_accepted", None, 2)
+            .record_notification(&n, "b", "credential_accepted", None, 2)
             .unwrap());
         assert!(!db
             .record_notification("zz", "a", "credential_accepted", None, 2)
             .unwrap());
-        assert_eq!(db.counts().unwrap(), (1, 1, 1));
+        assert_eq!(db.counts().unwrap(), (2, 1, 1));
     }
 }
