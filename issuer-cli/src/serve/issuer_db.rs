@@ -82,6 +82,49 @@ impl SqliteState {
     }
 }
 
+impl SqliteState {
+    /// What was issued for offer `offer_id` (the console's view of a reference):
+    /// `(status list URI, index)` if the credential has a status entry, and when it was
+    /// issued; `None` while the offer is unredeemed.
+    pub fn issued_for_offer(&self, offer_id: &str) -> Result<Option<IssuedStatus>> {
+        self.conn()?
+            .query_row(
+                "SELECT status_uri, status_index, issued_at FROM issued WHERE offer_id = ?1",
+                [offer_id],
+                |r| {
+                    let uri: Option<String> = r.get(0)?;
+                    let idx: Option<i64> = r.get(1)?;
+                    Ok(IssuedStatus {
+                        status: uri.zip(idx.map(|i| i as usize)),
+                        issued_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    /// Whether offer `offer_id` is stored and not yet redeemed.
+    pub fn offer_pending(&self, offer_id: &str) -> Result<bool> {
+        self.conn()?
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM offers WHERE id = ?1 AND redeemed = 0)",
+                [offer_id],
+                |r| r.get(0),
+            )
+            .map_err(db)
+    }
+}
+
+/// A credential issued for an offer: its status entry and when it was issued.
+#[derive(Debug, Clone)]
+pub struct IssuedStatus {
+    /// `(status list URI, index)`, when the configuration has a status list.
+    pub status: Option<(String, usize)>,
+    /// Seconds since the epoch.
+    pub issued_at: i64,
+}
+
 fn offer_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64)> {
     Ok((
         row.get(0)?,

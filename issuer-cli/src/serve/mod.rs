@@ -9,8 +9,10 @@
 //! Services (one per process: their well-known paths overlap):
 //! - `--config ISSUER.toml`: the OpenID4VCI issuer ([`issuer`]); `--init DIR` writes a
 //!   working configuration with fresh keys first.
+//! - `--console` (with `--config`): the staff console at `/console` ([`console`]).
 //! - `--status-service --data DIR`: the central Status List Service ([`status_service`]).
 
+pub mod console;
 pub mod db;
 pub mod issuer;
 pub mod issuer_db;
@@ -50,6 +52,8 @@ pub struct ServeArgs {
     data: Option<PathBuf>,
     #[command(flatten)]
     status: status_service::StatusServiceArgs,
+    #[command(flatten)]
+    console: console::ConsoleArgs,
 }
 
 pub fn run(a: ServeArgs) -> CliResult {
@@ -77,8 +81,18 @@ pub fn run(a: ServeArgs) -> CliResult {
         let (issued, _, notified) = state.counts()?;
         eprintln!("govcred: {issued} credentials issued so far, {notified} notifications");
         let listener = bind(a.listen.as_deref().unwrap_or(&cfg.listen))?;
-        let announce = json!({"issuer": engine.config().credential_issuer});
-        (listener, issuer::router(engine), announce)
+        let mut announce = json!({"issuer": engine.config().credential_issuer});
+        let mut router = issuer::router(engine.clone());
+        if a.console.console {
+            let c = console::Console::open(config, engine, state, &a.console)?;
+            router = console::router(c).merge(router);
+            announce["console"] = format!(
+                "{}/console",
+                announce["issuer"].as_str().unwrap_or_default()
+            )
+            .into();
+        }
+        (listener, router, announce)
     } else if a.status_service {
         let data = a
             .data

@@ -1,0 +1,718 @@
+//! The staff console of `govcred serve --console` over HTTP: every route refuses an
+//! anonymous request and a wrong role; forms without the CSRF token are refused;
+//! sign-in locks after repeated failures; the whole counter flow (issue from the
+//! generated form, preview, letter, `govcred wallet receive`, revoke) works; no
+//! personal data appears in URLs, the audit log or the server's output.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{govcred, s};
+use serde_json::Value;
+
+const PASSWORD: &str = "correct horse battery staple";
+/// Personal data typed into the form: must never leave the pages that show it.
+const SURNAME: &str = "Zyxwvutson";
+const GIVEN: &str = "Qwertyna";
+
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    /// Stop the server and return what it wrote to stderr.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        err
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn setup(dir: &Path) -> (String, PathBuf) {
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = govcred(&["serve", "--init", s(&dir.join("iss")), "--url", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (url, dir.join("iss/issuer.toml"))
+}
+
+fn add_user(config: &Path, user: &str, role: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args([
+            "console",
+            "add-user",
+            "--config",
+            s(config),
+            "--user",
+            user,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["role"], role);
+    assert!(v["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+}
+
+fn start(url: &str, config: &Path, audit: &Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_govcred"))
+        .args([
+            "serve",
+            "--config",
+            s(config),
+            "--console",
+            "--console-insecure-cookies",
+            "--console-audit-log",
+            s(audit),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let server = Server { child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let c = client();
+    loop {
+        if matches!(c.get(format!("{url}/console/sign-in")).send(), Ok(r) if r.status() == 200) {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn totp(config: &Path, user: &str) -> String {
+    let out = govcred(&["console", "totp", "--config", s(config), "--user", user]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The value of the first `name="csrf"` hidden input.
+fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[i..i + html[i..].find('"').unwrap()].to_string()
+}
+
+fn set_cookie(r: &reqwest::blocking::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v[name.len() + 1..].split(';').next().unwrap().to_string())
+}
+
+/// A signed-in staff member: the session cookie and the CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn sign_in_attempt(
+    url: &str,
+    user: &str,
+    password: &str,
+    code: &str,
+) -> reqwest::blocking::Response {
+    let c = client();
+    let page = c.get(format!("{url}/console/sign-in")).send().unwrap();
+    let pre = set_cookie(&page, "govcred-signin").expect("the sign-in cookie");
+    let csrf = csrf_of(&page.text().unwrap());
+    c.post(format!("{url}/console/sign-in"))
+        .header("cookie", format!("govcred-signin={pre}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(enc(&[
+            ("csrf", csrf.as_str()),
+            ("user", user),
+            ("password", password),
+            ("code", code),
+        ]))
+        .send()
+        .unwrap()
+}
+
+fn sign_in(url: &str, config: &Path, user: &str) -> Session {
+    // A code is accepted once: wait for the next step if this one was used.
+    for _ in 0..3 {
+        let r = sign_in_attempt(url, user, PASSWORD, &totp(config, user));
+        if r.status() == 303 {
+            let v = r.headers()["set-cookie"].to_str().unwrap().to_string();
+            assert!(
+                v.contains("HttpOnly") && v.contains("SameSite=Strict"),
+                "{v}"
+            );
+            let cookie = set_cookie(&r, "govcred-session").unwrap();
+            let home = client()
+                .get(format!("{url}/console"))
+                .header("cookie", format!("govcred-session={cookie}"))
+                .send()
+                .unwrap();
+            assert_eq!(home.status(), 200);
+            let csrf = csrf_of(&home.text().unwrap());
+            return Session { cookie, csrf };
+        }
+        std::thread::sleep(Duration::from_secs(31));
+    }
+    panic!("{user} could not sign in");
+}
+
+impl Session {
+    fn get(&self, url: &str) -> reqwest::blocking::Response {
+        client()
+            .get(url)
+            .header("cookie", format!("govcred-session={}", self.cookie))
+            .send()
+            .unwrap()
+    }
+    fn post(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        with_csrf: bool,
+    ) -> reqwest::blocking::Response {
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        if with_csrf {
+            f.push(("csrf", &self.csrf));
+        }
+        client()
+            .post(url)
+            .header("cookie", format!("govcred-session={}", self.cookie))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(enc(&f))
+            .send()
+            .unwrap()
+    }
+    fn post_multipart(
+        &self,
+        url: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> reqwest::blocking::Response {
+        let boundary = "----govcred-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((name, bytes)) = file {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"p.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        client()
+            .post(url)
+            .header("cookie", format!("govcred-session={}", self.cookie))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .unwrap()
+    }
+}
+
+/// `application/x-www-form-urlencoded` of `pairs`.
+fn enc(pairs: &[(&str, &str)]) -> String {
+    let e = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", e(k), e(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn location(r: &reqwest::blocking::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The routes, with a request body for the POSTs. `{ref}` is a real reference.
+fn routes(reference: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("GET", "/console".into()),
+        ("POST", "/console/sign-out".into()),
+        ("GET", "/console/issue".into()),
+        ("GET", "/console/issue/ExamplePid".into()),
+        ("POST", "/console/issue/ExamplePid".into()),
+        ("POST", "/console/drafts/abc".into()),
+        ("GET", "/console/credentials".into()),
+        ("GET", format!("/console/credentials/{reference}")),
+        ("GET", format!("/console/credentials/{reference}/letter")),
+        ("POST", format!("/console/credentials/{reference}/status")),
+    ]
+}
+
+/// Fill and submit the ExamplePid form; returns the reference.
+fn issue_pid(url: &str, clerk: &Session) -> String {
+    let form = clerk.get(&format!("{url}/console/issue/ExamplePid"));
+    assert_eq!(form.status(), 200);
+    let html = form.text().unwrap();
+    // Generated from claims/ExamplePid.json: given_name, family_name, birthdate.
+    assert!(
+        html.contains("Given name") && html.contains("Family name") && html.contains("Birthdate"),
+        "{html}"
+    );
+    // Validation: an impossible date and an empty field, reported in an error summary.
+    let bad = clerk.post_multipart(
+        &format!("{url}/console/issue/ExamplePid"),
+        &[
+            ("csrf", &clerk.csrf),
+            ("holder_name", "Q Z"),
+            ("f1", GIVEN),
+            ("f2", ""),
+            ("f3", "1970-02-30"),
+        ],
+        None,
+    );
+    assert_eq!(bad.status(), 400);
+    let bad = bad.text().unwrap();
+    assert!(
+        bad.contains("govuk-error-summary") && bad.contains("real date"),
+        "{bad}"
+    );
+    // Field order is the example's (serde_json keeps keys sorted): birthdate, family_name, given_name.
+    let preview = clerk.post_multipart(
+        &format!("{url}/console/issue/ExamplePid"),
+        &[
+            ("csrf", &clerk.csrf),
+            ("holder_name", &format!("{GIVEN} {SURNAME}")),
+            ("f1", "1970-01-01"),
+            ("f2", SURNAME),
+            ("f3", GIVEN),
+        ],
+        None,
+    );
+    assert_eq!(preview.status(), 200);
+    let preview = preview.text().unwrap();
+    assert!(
+        preview.contains(SURNAME) && preview.contains("Check the details"),
+        "{preview}"
+    );
+    let i = preview.find("/console/drafts/").unwrap();
+    let draft = &preview[i..i + preview[i..].find('"').unwrap()];
+    let done = clerk.post(&format!("{url}{draft}"), &[], true);
+    assert_eq!(done.status(), 303);
+    let loc = location(&done);
+    assert!(loc.starts_with("/console/credentials/GC-"), "{loc}");
+    loc.trim_start_matches("/console/credentials/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn console_security_and_counter_flow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, config) = setup(tmp.path());
+    for (u, r) in [
+        ("clerk", "issuer"),
+        ("rita", "revoker"),
+        ("audrey", "auditor"),
+        ("ada", "admin"),
+        ("lou", "issuer"),
+    ] {
+        add_user(&config, u, r);
+    }
+    let audit = tmp.path().join("audit.jsonl");
+    let server = start(&url, &config, &audit);
+
+    // Security headers, and the sign-in page works without the GOV.UK assets.
+    let page = client()
+        .get(format!("{url}/console/sign-in"))
+        .send()
+        .unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("<label class=\"govuk-label\" for=\"user\">")
+            && html.contains("govuk-skip-link")
+    );
+
+    // Sign-in without the form's token is refused, even with the right code.
+    let noform = client()
+        .post(format!("{url}/console/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(enc(&[
+            ("user", "clerk"),
+            ("password", PASSWORD),
+            ("code", &totp(&config, "clerk")),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(noform.status(), 403);
+
+    let clerk = sign_in(&url, &config, "clerk");
+    let rita = sign_in(&url, &config, "rita");
+    let audrey = sign_in(&url, &config, "audrey");
+    let ada = sign_in(&url, &config, "ada");
+
+    let reference = issue_pid(&url, &clerk);
+
+    // Anonymous: every route sends to sign-in, and does nothing.
+    for (method, path) in routes(&reference) {
+        let r = match method {
+            "GET" => client().get(format!("{url}{path}")).send().unwrap(),
+            _ => client()
+                .post(format!("{url}{path}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(enc(&[("csrf", "x"), ("action", "revoke"), ("reason", "x")]))
+                .send()
+                .unwrap(),
+        };
+        assert_eq!(r.status(), 303, "{method} {path}");
+        assert_eq!(location(&r), "/console/sign-in", "{method} {path}");
+    }
+    // A forged or stale session cookie is anonymous too.
+    let forged = client()
+        .get(format!("{url}/console"))
+        .header("cookie", "govcred-session=forged")
+        .send()
+        .unwrap();
+    assert_eq!(forged.status(), 303);
+
+    // Wrong roles: the auditor and revoker cannot issue or print; the issuer and the
+    // auditor cannot change a status.
+    for s in [&audrey, &rita] {
+        for path in ["/console/issue", "/console/issue/ExamplePid"] {
+            assert_eq!(s.get(&format!("{url}{path}")).status(), 403, "{path}");
+        }
+        assert_eq!(
+            s.get(&format!("{url}/console/credentials/{reference}/letter"))
+                .status(),
+            403
+        );
+        assert_eq!(
+            s.post_multipart(
+                &format!("{url}/console/issue/ExamplePid"),
+                &[("csrf", &s.csrf)],
+                None
+            )
+            .status(),
+            403
+        );
+        assert_eq!(
+            s.post(&format!("{url}/console/drafts/abc"), &[], true)
+                .status(),
+            403
+        );
+    }
+    for s in [&clerk, &audrey] {
+        let r = s.post(
+            &format!("{url}/console/credentials/{reference}/status"),
+            &[("action", "withdraw"), ("reason", "test")],
+            true,
+        );
+        assert_eq!(r.status(), 403);
+    }
+    // Everyone signed in can read.
+    for s in [&clerk, &rita, &audrey, &ada] {
+        assert_eq!(
+            s.get(&format!("{url}/console/credentials/{reference}"))
+                .status(),
+            200
+        );
+        assert_eq!(s.get(&format!("{url}/console")).status(), 200);
+        assert_eq!(s.get(&format!("{url}/console/credentials")).status(), 200);
+    }
+
+    // CSRF: a POST without the token, or with another session's, is refused.
+    let r = rita.post(
+        &format!("{url}/console/credentials/{reference}/status"),
+        &[("action", "withdraw"), ("reason", "x")],
+        false,
+    );
+    assert_eq!(r.status(), 403);
+    let r = client()
+        .post(format!("{url}/console/credentials/{reference}/status"))
+        .header("cookie", format!("govcred-session={}", rita.cookie))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(enc(&[
+            ("action", "withdraw"),
+            ("reason", "x"),
+            ("csrf", &clerk.csrf),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        clerk
+            .post_multipart(
+                &format!("{url}/console/issue/ExamplePid"),
+                &[("holder_name", "x")],
+                None
+            )
+            .status(),
+        403
+    );
+    assert_eq!(
+        clerk
+            .post(&format!("{url}/console/sign-out"), &[], false)
+            .status(),
+        403
+    );
+
+    // Search by reference (case and spaces forgiven); unknown references are not found.
+    let r = clerk.get(&format!(
+        "{url}/console/credentials?reference={}",
+        reference.to_lowercase()
+    ));
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/console/credentials/{reference}"));
+    assert_eq!(
+        clerk
+            .get(&format!("{url}/console/credentials?reference=GC-0000-0000"))
+            .status(),
+        404
+    );
+    assert_eq!(
+        clerk
+            .get(&format!("{url}/console/credentials/GC-0000-0000"))
+            .status(),
+        404
+    );
+
+    // The letter: QR code, deep link, Welsh.
+    let letter = clerk
+        .get(&format!("{url}/console/credentials/{reference}/letter"))
+        .text()
+        .unwrap();
+    assert!(
+        letter.contains("data:image/png;base64,") && letter.contains(SURNAME),
+        "{letter}"
+    );
+    let i = letter.find("id=\"offer-link\" href=\"").unwrap() + 22;
+    let link = letter[i..i + letter[i..].find('"').unwrap()]
+        .replace("&amp;", "&")
+        .replace("&#x3d;", "=")
+        .replace("&#x26;", "&");
+    let welsh = clerk
+        .get(&format!(
+            "{url}/console/credentials/{reference}/letter?lang=cy"
+        ))
+        .text()
+        .unwrap();
+    assert!(welsh.contains("lang=\"cy\"") && welsh.contains("Sganiwch"));
+
+    // The holder receives it with the CLI wallet.
+    let page = rita
+        .get(&format!("{url}/console/credentials/{reference}"))
+        .text()
+        .unwrap();
+    assert!(page.contains("Waiting to be collected"), "{page}");
+    let out = govcred(&[
+        "wallet",
+        "receive",
+        &link,
+        "--out",
+        s(&tmp.path().join("wallet")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{link}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"]["state"], "valid", "{v:#}");
+    let page = rita
+        .get(&format!("{url}/console/credentials/{reference}"))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains(">Valid<") && page.contains("/status/token/1"),
+        "{page}"
+    );
+
+    // Revoke needs a reason; then the published list says revoked.
+    let r = rita.post(
+        &format!("{url}/console/credentials/{reference}/status"),
+        &[("action", "revoke"), ("reason", "")],
+        true,
+    );
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("Enter the reason"));
+    let r = rita.post(
+        &format!("{url}/console/credentials/{reference}/status"),
+        &[
+            ("action", "revoke"),
+            ("reason", "Licence surrendered at the counter"),
+        ],
+        true,
+    );
+    assert_eq!(r.status(), 303);
+    let page = rita
+        .get(&format!("{url}/console/credentials/{reference}"))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains(">Revoked<") && page.contains("Licence surrendered"),
+        "{page}"
+    );
+    let r = rita.post(
+        &format!("{url}/console/credentials/{reference}/status"),
+        &[("action", "reinstate"), ("reason", "oops")],
+        true,
+    );
+    assert_eq!(r.status(), 409, "revocation is permanent");
+    // The status list the issuer publishes says so (checked against its DID document).
+    let i = page.find("(entry ").unwrap() + 7;
+    let index = &page[i..i + page[i..].find(')').unwrap()];
+    let did = client()
+        .get(format!("{url}/.well-known/did.json"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let list = client()
+        .get(format!("{url}/status/token/1"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    std::fs::write(tmp.path().join("did.json"), &did).unwrap();
+    std::fs::write(tmp.path().join("list.jwt"), &list).unwrap();
+    let checked = common::ok_json(&[
+        "status",
+        "check",
+        s(&tmp.path().join("list.jwt")),
+        "--index",
+        index,
+        "--did-doc",
+        s(&tmp.path().join("did.json")),
+        "--json",
+    ]);
+    assert_eq!(checked["statuses"][0]["status"], "invalid", "{checked:#}");
+
+    // A second credential: withdrawn before it is collected; its link no longer works.
+    let second = issue_pid(&url, &ada);
+    let r = ada.post(
+        &format!("{url}/console/credentials/{second}/status"),
+        &[("action", "withdraw"), ("reason", "Issued in error")],
+        true,
+    );
+    assert_eq!(r.status(), 303);
+    assert!(ada
+        .get(&format!("{url}/console/credentials/{second}"))
+        .text()
+        .unwrap()
+        .contains("Offer withdrawn"));
+
+    // Lockout: five wrong passwords lock the account; then even the right code fails.
+    for _ in 0..5 {
+        let r = sign_in_attempt(&url, "lou", "wrong password!", "000000");
+        assert_eq!(r.status(), 401);
+    }
+    let r = sign_in_attempt(&url, "lou", PASSWORD, &totp(&config, "lou"));
+    assert_eq!(r.status(), 401);
+    assert!(r.text().unwrap().contains("locked"));
+
+    // Sign out ends the session.
+    assert_eq!(
+        audrey
+            .post(&format!("{url}/console/sign-out"), &[], true)
+            .status(),
+        303
+    );
+    assert_eq!(audrey.get(&format!("{url}/console")).status(), 303);
+
+    // The audit log chains and records the actions, without personal data.
+    let log = std::fs::read_to_string(&audit).unwrap();
+    for action in [
+        "console_sign_in",
+        "console_issue",
+        "console_letter",
+        "console_status_change",
+        "status_change",
+        "console_sign_in_failed",
+        "console_sign_out",
+    ] {
+        assert!(log.contains(&format!("\"{action}\"")), "{action}: {log}");
+    }
+    assert!(!log.contains(SURNAME) && !log.contains(GIVEN), "{log}");
+    let out = govcred(&["audit", "verify", s(&audit)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = server.stop();
+    assert!(
+        !stderr.contains(SURNAME) && !stderr.contains(GIVEN),
+        "{stderr}"
+    );
+}
