@@ -292,6 +292,44 @@ fn enc(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// Check `credential` on the public `/verify` page; returns the result page.
+fn verify_page(url: &str, credential: &str) -> String {
+    let page = client().get(format!("{url}/verify")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let token = set_cookie(&page, "govcred-verify").unwrap();
+    let csrf = csrf_of(&page.text().unwrap());
+    let anon = Session {
+        cookie: String::new(),
+        csrf: String::new(),
+    };
+    // Without the form's token: refused.
+    assert_eq!(
+        anon.post_multipart(
+            &format!("{url}/verify"),
+            &[("credential", credential)],
+            None
+        )
+        .status(),
+        403
+    );
+    let boundary = "----govcred-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{credential}\r\n--{boundary}--\r\n"
+    );
+    let r = client()
+        .post(format!("{url}/verify"))
+        .header("cookie", format!("govcred-verify={token}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().unwrap()
+}
+
 fn location(r: &reqwest::blocking::Response) -> String {
     r.headers()
         .get("location")
@@ -597,6 +635,14 @@ fn console_security_and_counter_flow() {
         page.contains(">Valid<") && page.contains("/status/token/1"),
         "{page}"
     );
+    let credential =
+        std::fs::read_to_string(tmp.path().join("wallet/credential-ExamplePid.txt")).unwrap();
+    let checked = verify_page(&url, &credential);
+    assert!(
+        checked.contains("id=\"outcome\">Valid<") && checked.contains("Not revoked"),
+        "{checked}"
+    );
+    assert!(!checked.contains(SURNAME), "the check shows no claims");
 
     // Revoke needs a reason; then the published list says revoked.
     let r = rita.post(
@@ -629,6 +675,16 @@ fn console_security_and_counter_flow() {
         true,
     );
     assert_eq!(r.status(), 409, "revocation is permanent");
+    let checked = verify_page(&url, &credential);
+    assert!(
+        checked.contains("id=\"outcome\">Not valid<") && checked.contains("Revoked"),
+        "{checked}"
+    );
+    let garbage = verify_page(&url, "not a credential");
+    assert!(
+        garbage.contains("Not valid") || garbage.contains("Could not check"),
+        "{garbage}"
+    );
     // The status list the issuer publishes says so (checked against its DID document).
     let i = page.find("(entry ").unwrap() + 7;
     let index = &page[i..i + page[i..].find(')').unwrap()];

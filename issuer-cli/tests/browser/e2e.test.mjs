@@ -68,7 +68,7 @@ async function axe(page, name) {
   assert.deepEqual(v, [], `${name}: accessibility violations`);
 }
 
-test('counter flow: sign in with TOTP, issue, print the letter, receive, revoke', { timeout: 180_000 }, async () => {
+test('counter flow: sign in with TOTP, issue, print the letter, receive, revoke, verifier page says revoked', { timeout: 180_000 }, async () => {
   assert.ok(BIN, 'GOVCRED_BIN must name the govcred binary');
   mkdirSync(OUT, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'govcred-console-'));
@@ -159,6 +159,16 @@ test('counter flow: sign in with TOTP, issue, print the letter, receive, revoke'
     await page.getByRole('button', { name: 'Change status' }).click();
     await page.locator('#status', { hasText: 'Revoked' }).waitFor();
     await axe(page, 'credential revoked');
+
+    // The verifier page reports the received credential revoked.
+    await page.goto(`${base}/verify`);
+    await axe(page, 'verify');
+    await page.getByLabel('Credential', { exact: true }).fill(readFileSync(join(dir, 'wallet', 'credential-ExamplePid.txt'), 'utf8'));
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.locator('#outcome', { hasText: 'Not valid' }).waitFor();
+    assert.equal((await page.locator('#credential-status').textContent()).trim(), 'Revoked');
+    await axe(page, 'verify result');
+    await page.goto(`${base}/console`);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     assert.match(page.url(), /\/console\/sign-in$/);

@@ -14,6 +14,8 @@
 //! - Every page checks the role ([`auth::Permission`]); every action is appended to the
 //!   hash-chained audit log ([`crate::audit`]) with the staff member and the credential
 //!   reference, never personal data. URLs carry references only.
+//! - `/verify` ([`verify_page`]) is public: a manual check of a pasted or uploaded
+//!   credential against this issuer's keys and status lists.
 //! - Templates are askama files under `issuer-cli/templates/console/`, compiled and
 //!   escaped at build time. The GOV.UK Frontend CSS and fonts are served from
 //!   `--console-assets DIR` (vendored by `scripts/vendor-govuk-frontend`); without
@@ -22,6 +24,7 @@
 pub mod auth;
 mod pages;
 pub mod store;
+mod verify_page;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -217,6 +220,7 @@ pub fn router(console: Shared) -> Router {
             post(pages::change_status),
         )
         .route("/console/letter.css", get(pages::letter_css))
+        .route("/verify", get(verify_page::page).post(verify_page::submit))
         .route("/assets/{*path}", get(assets))
         .layer(axum::extract::DefaultBodyLimit::max(
             MAX_PORTRAIT + 64 * 1024,

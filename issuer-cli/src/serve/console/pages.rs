@@ -42,17 +42,25 @@ impl From<DbError> for Fail {
 
 /// The shared page frame.
 pub struct Layout {
-    title: String,
-    service: &'static str,
-    home: &'static str,
-    user: Option<String>,
-    role: &'static str,
-    csrf: String,
-    assets: bool,
-    has_errors: bool,
+    pub(super) title: String,
+    pub(super) service: &'static str,
+    pub(super) home: &'static str,
+    pub(super) user: Option<String>,
+    pub(super) role: &'static str,
+    pub(super) csrf: String,
+    pub(super) assets: bool,
+    pub(super) has_errors: bool,
 }
 
 impl Layout {
+    /// The frame of a public page (`/verify`): no account, home is the page itself.
+    pub(super) fn public(c: &Shared, title: &str) -> Self {
+        let mut l = Layout::new(c, title, None);
+        l.service = "Check a credential";
+        l.home = "/verify";
+        l
+    }
+
     fn new(c: &Shared, title: impl Into<String>, staff: Option<&Staff>) -> Self {
         Layout {
             title: title.into(),
@@ -69,8 +77,8 @@ impl Layout {
 
 /// One entry of an error summary.
 pub struct FieldError {
-    field: String,
-    message: String,
+    pub(super) field: String,
+    pub(super) message: String,
 }
 
 #[derive(Template)]
@@ -80,7 +88,7 @@ struct MessagePage {
     message: String,
 }
 
-fn html(t: &impl Template) -> Response {
+pub(super) fn html(t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
         Err(e) => {
@@ -241,7 +249,7 @@ pub struct SignInForm {
     code: Option<String>,
 }
 
-fn err(field: &str, message: &str) -> FieldError {
+pub(super) fn err(field: &str, message: &str) -> FieldError {
     FieldError {
         field: field.into(),
         message: message.into(),
