@@ -330,6 +330,10 @@ fn verify_page(url: &str, credential: &str) -> String {
     r.text().unwrap()
 }
 
+fn js(r: reqwest::blocking::Response) -> Value {
+    serde_json::from_slice(&r.bytes().unwrap()).unwrap()
+}
+
 fn location(r: &reqwest::blocking::Response) -> String {
     r.headers()
         .get("location")
@@ -727,6 +731,120 @@ fn console_security_and_counter_flow() {
         .text()
         .unwrap()
         .contains("Offer withdrawn"));
+
+    // The JSON API: anonymous refused (401), bearer tokens act with their account's role,
+    // a session's POST needs its CSRF token in X-CSRF-Token.
+    let api = format!("{url}/console/api/credentials");
+    let doc = js(client().get(format!("{url}/openapi.json")).send().unwrap());
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(
+        client()
+            .get(format!("{api}/{reference}"))
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(client().post(&api).body("{}").send().unwrap().status(), 401);
+    assert_eq!(
+        client()
+            .post(format!("{api}/{reference}/status"))
+            .body("{}")
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+    let token = |user: &str| {
+        common::ok_json(&[
+            "console",
+            "add-token",
+            "--config",
+            s(&config),
+            "--user",
+            user,
+        ])["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (clerk_token, rita_token) = (token("clerk"), token("rita"));
+    let bearer = |t: &str, method: &str, path: &str, body: Value| {
+        let r = if method == "GET" {
+            client().get(path)
+        } else {
+            client().post(path).body(body.to_string())
+        };
+        r.header("authorization", format!("Bearer {t}"))
+            .send()
+            .unwrap()
+    };
+    let pid = serde_json::json!({"configuration_id": "ExamplePid", "holder_name": "Q Z", "claims": {"given_name": GIVEN, "family_name": SURNAME, "birthdate": "1970-01-01"}});
+    assert_eq!(bearer(&rita_token, "POST", &api, pid.clone()).status(), 403);
+    assert_eq!(bearer("forged", "POST", &api, pid.clone()).status(), 401);
+    let made = bearer(&clerk_token, "POST", &api, pid);
+    assert_eq!(made.status(), 201);
+    let made = js(made);
+    let third = made["reference"].as_str().unwrap().to_string();
+    assert!(made["offer_link"]
+        .as_str()
+        .unwrap()
+        .contains("credential_offer"));
+    let got = js(bearer(
+        &rita_token,
+        "GET",
+        &format!("{api}/{third}"),
+        Value::Null,
+    ));
+    assert_eq!(got["state"], "offered", "{got:#}");
+    assert!(!got.to_string().contains(SURNAME));
+    let withdraw = serde_json::json!({"action": "withdraw", "reason": "Duplicate"});
+    assert_eq!(
+        bearer(
+            &clerk_token,
+            "POST",
+            &format!("{api}/{third}/status"),
+            withdraw.clone()
+        )
+        .status(),
+        403
+    );
+    let by_session = client()
+        .post(format!("{api}/{third}/status"))
+        .header("cookie", format!("govcred-session={}", ada.cookie))
+        .body(withdraw.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(
+        by_session.status(),
+        403,
+        "a session's POST without X-CSRF-Token"
+    );
+    let done = bearer(
+        &rita_token,
+        "POST",
+        &format!("{api}/{third}/status"),
+        withdraw.clone(),
+    );
+    assert_eq!(done.status(), 200);
+    assert_eq!(js(done)["state"], "withdrawn");
+    assert_eq!(
+        bearer(
+            &rita_token,
+            "POST",
+            &format!("{api}/{third}/status"),
+            withdraw
+        )
+        .status(),
+        409
+    );
+    let revoked = js(client()
+        .get(format!("{api}/{reference}"))
+        .header("cookie", format!("govcred-session={}", audrey.cookie))
+        .send()
+        .unwrap());
+    assert_eq!(revoked["state"], "revoked", "{revoked:#}");
+    assert_eq!(revoked["history"][0]["action"], "revoked");
 
     // Lockout: five wrong passwords lock the account; then even the right code fails.
     for _ in 0..5 {

@@ -16,11 +16,14 @@
 //!   reference, never personal data. URLs carry references only.
 //! - `/verify` ([`verify_page`]) is public: a manual check of a pasted or uploaded
 //!   credential against this issuer's keys and status lists.
+//! - A JSON API for case systems ([`api`], `/console/api/…`, described at
+//!   `/openapi.json`): bearer tokens from `govcred console add-token`, or the session.
 //! - Templates are askama files under `issuer-cli/templates/console/`, compiled and
 //!   escaped at build time. The GOV.UK Frontend CSS and fonts are served from
 //!   `--console-assets DIR` (vendored by `scripts/vendor-govuk-frontend`); without
 //!   them the pages are plain, still usable HTML.
 
+mod api;
 pub mod auth;
 mod pages;
 pub mod store;
@@ -221,6 +224,16 @@ pub fn router(console: Shared) -> Router {
         )
         .route("/console/letter.css", get(pages::letter_css))
         .route("/verify", get(verify_page::page).post(verify_page::submit))
+        .route("/openapi.json", get(api::openapi))
+        .route("/console/api/credentials", post(api::issue))
+        .route(
+            "/console/api/credentials/{reference}",
+            get(api::get_credential),
+        )
+        .route(
+            "/console/api/credentials/{reference}/status",
+            post(api::change_status),
+        )
         .route("/assets/{*path}", get(assets))
         .layer(axum::extract::DefaultBodyLimit::max(
             MAX_PORTRAIT + 64 * 1024,
@@ -303,6 +316,8 @@ async fn assets(
 pub enum ConsoleCommand {
     /// Create a staff account; prints its TOTP secret and otpauth:// URI (once).
     AddUser(AddUserArgs),
+    /// Make an API bearer token acting as an account (printed once; stored hashed).
+    AddToken(TotpArgs),
     /// Print the current TOTP code of an account (for testing and recovery by an admin
     /// with access to the server's database).
     Totp(TotpArgs),
@@ -400,6 +415,26 @@ pub fn run(cmd: ConsoleCommand) -> CliResult {
                 "totp_secret": secret,
                 "otpauth_uri": auth::otpauth_uri("govcred console", &a.user, &secret),
             }));
+        }
+        ConsoleCommand::AddToken(a) => {
+            let (_, dir, db) = open_db(&a.config)?;
+            let token = auth::random_token();
+            let (hash, name) = (auth::token_hash(&token), a.user.clone());
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .map_err(|e| CliError::input(format!("cannot start the runtime: {e}")))?;
+            let added = rt
+                .block_on(db.call(move |c| store::put_api_token(c, &hash, &name, now)))
+                .map_err(|e| CliError::input(format!("console database: {e}")))?;
+            if !added {
+                return Err(CliError::input(format!("no account named {}", a.user)));
+            }
+            crate::audit::record(
+                Some(&dir.join("console-audit.jsonl")),
+                "console_api_token_added",
+                json!({"user": a.user}),
+            )?;
+            files::print_json(&json!({"user": a.user, "token": token}));
         }
         ConsoleCommand::Totp(a) => {
             let (_, _, db) = open_db(&a.config)?;

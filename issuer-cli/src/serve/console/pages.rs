@@ -142,12 +142,12 @@ impl Fail {
 
 /// The signed-in staff member of a request.
 pub struct Staff {
-    name: String,
-    role: Role,
-    csrf: String,
+    pub(super) name: String,
+    pub(super) role: Role,
+    pub(super) csrf: String,
 }
 
-async fn staff(c: &Shared, headers: &HeaderMap) -> Result<Staff, Fail> {
+pub(super) async fn staff(c: &Shared, headers: &HeaderMap) -> Result<Staff, Fail> {
     let token = cookie_value(headers, c.session_cookie()).ok_or(Fail::SignIn)?;
     let hash = auth::token_hash(&token);
     let now = SystemClock.now();
@@ -627,7 +627,7 @@ struct IssuePage {
     fields: Vec<Field>,
 }
 
-fn known_configuration(c: &Shared, id: &str) -> Result<(), Fail> {
+pub(super) fn known_configuration(c: &Shared, id: &str) -> Result<(), Fail> {
     if c.configurations.iter().any(|x| x == id) {
         Ok(())
     } else {
@@ -849,49 +849,76 @@ fn new_reference() -> String {
     format!("GC-{}-{}", &s[..4], &s[4..])
 }
 
+/// Create the offer for `claims` (the issuer engine stores it for the wallet to redeem),
+/// record it under a fresh reference, and audit it. Returns the reference.
+pub(super) async fn offer(
+    c: &Shared,
+    user: &str,
+    configuration_id: String,
+    claims: Value,
+    holder_name: String,
+) -> Result<String, Fail> {
+    let engine = c.engine.clone();
+    let config_id = configuration_id.clone();
+    let created =
+        tokio::task::spawn_blocking(move || engine.create_offer(&config_id, claims, None))
+            .await
+            .map_err(|_| Fail::Internal)?
+            .map_err(|e| Fail::BadRequest(format!("The credential could not be offered: {e}")))?;
+    let cred = store::Credential {
+        reference: new_reference(),
+        offer_id: created.pending.id.clone(),
+        configuration_id: configuration_id.clone(),
+        link: created.link.clone(),
+        subject: created.pending.subject.clone(),
+        holder_name,
+        created_by: user.to_string(),
+        created_at: SystemClock.now(),
+        expires_at: created.pending.expires_at,
+        cancelled: false,
+    };
+    let reference = cred.reference.clone();
+    c.db.call(move |conn| store::put_credential(conn, &cred))
+        .await?;
+    c.audit(
+        "console_issue",
+        json!({"user": user, "reference": reference, "configuration": configuration_id, "offer": created.pending.id}),
+    )
+    .await?;
+    Ok(reference)
+}
+
 pub async fn draft_confirm(
     State(c): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    page!(c, async {
-        let s = require(&c, &headers, Permission::Issue).await?;
-        check_csrf(&s, f.csrf.as_deref())?;
-        let user = s.name.clone();
-        let draft = c
-            .db
-            .call(move |conn| store::draft(conn, &id, &user, true))
-            .await?
-            .ok_or(Fail::NotFound)?;
-        let engine = c.engine.clone();
-        let (config_id, claims) = (draft.configuration_id.clone(), draft.claims.clone());
-        let created = tokio::task::spawn_blocking(move || engine.create_offer(&config_id, claims, None))
-            .await
-            .map_err(|_| Fail::Internal)?
-            .map_err(|e| Fail::BadRequest(format!("The credential could not be offered: {e}")))?;
-        let cred = store::Credential {
-            reference: new_reference(),
-            offer_id: created.pending.id.clone(),
-            configuration_id: draft.configuration_id.clone(),
-            link: created.link.clone(),
-            subject: created.pending.subject.clone(),
-            holder_name: draft.holder_name.clone(),
-            created_by: s.name.clone(),
-            created_at: SystemClock.now(),
-            expires_at: created.pending.expires_at,
-            cancelled: false,
-        };
-        let reference = cred.reference.clone();
-        c.db.call(move |conn| store::put_credential(conn, &cred)).await?;
-        c.audit(
-            "console_issue",
-            json!({"user": s.name, "reference": reference, "configuration": draft.configuration_id, "offer": created.pending.id}),
-        )
-        .await?;
-        Ok(Redirect::to(&format!("/console/credentials/{reference}?done=issued")).into_response())
-    }
-    .await)
+    page!(
+        c,
+        async {
+            let s = require(&c, &headers, Permission::Issue).await?;
+            check_csrf(&s, f.csrf.as_deref())?;
+            let user = s.name.clone();
+            let draft =
+                c.db.call(move |conn| store::draft(conn, &id, &user, true))
+                    .await?
+                    .ok_or(Fail::NotFound)?;
+            let reference = offer(
+                &c,
+                &s.name,
+                draft.configuration_id,
+                draft.claims,
+                draft.holder_name,
+            )
+            .await?;
+            Ok(
+                Redirect::to(&format!("/console/credentials/{reference}?done=issued"))
+                    .into_response(),
+            )
+        }
+        .await
+    )
 }
 
 #[derive(Template)]
@@ -977,7 +1004,7 @@ pub async fn search(
 type Action = (&'static str, &'static str);
 
 /// Where a credential stands.
-enum Standing {
+pub(super) enum Standing {
     Withdrawn,
     Pending,
     Expired,
@@ -988,7 +1015,7 @@ enum Standing {
     },
 }
 
-async fn standing(c: &Shared, cred: &store::Credential) -> Result<Standing, Fail> {
+pub(super) async fn standing(c: &Shared, cred: &store::Credential) -> Result<Standing, Fail> {
     if cred.cancelled {
         return Ok(Standing::Withdrawn);
     }
@@ -1154,6 +1181,105 @@ pub struct StatusForm {
     reason: Option<String>,
 }
 
+/// Check a status change request: the problems, per field.
+pub(super) fn check_status_request(action: &str, reason: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if !["revoke", "suspend", "reinstate", "withdraw"].contains(&action) {
+        errors.push(err("action-revoke", "Choose what you want to do"));
+    }
+    if reason.is_empty() {
+        errors.push(err("reason", "Enter the reason"));
+    } else if reason.chars().count() > 500 {
+        errors.push(err("reason", "The reason must be 500 characters or fewer"));
+    }
+    errors
+}
+
+/// Apply `action` (`revoke`, `suspend`, `reinstate`, `withdraw`) to credential
+/// `reference` for staff member `user`, recording the event and auditing it. The inner
+/// `Err` says why the change is not possible now (a conflict, not a failure).
+pub(super) async fn apply_status(
+    c: &Shared,
+    user: &str,
+    reference: &str,
+    action: &str,
+    reason: &str,
+) -> Result<Result<(), String>, Fail> {
+    let r = reference.to_string();
+    let cred =
+        c.db.call(move |conn| store::credential(conn, &r))
+            .await?
+            .ok_or(Fail::NotFound)?;
+    let standing = standing(c, &cred).await?;
+    match (action, standing) {
+        ("withdraw", Standing::Pending) => {
+            let (state, offer, subject) =
+                (c.state.clone(), cred.offer_id.clone(), cred.subject.clone());
+            use govcred::oid4vci::issuer::IssuerState;
+            let taken = tokio::task::spawn_blocking(move || state.take_offer(&offer, &subject))
+                .await
+                .map_err(|_| Fail::Internal)?
+                .map_err(|_| Fail::Internal)?;
+            if taken.is_none() {
+                return Ok(Err(
+                    "The offer was collected meanwhile: reload the page".into()
+                ));
+            }
+            let r = reference.to_string();
+            c.db.call(move |conn| store::cancel(conn, &r)).await?;
+        }
+        (
+            a @ ("revoke" | "suspend" | "reinstate"),
+            Standing::Issued {
+                list: Some((uri, idx)),
+                ..
+            },
+        ) => {
+            let store = c.status_store.clone().ok_or(Fail::Internal)?;
+            let value = match a {
+                "revoke" => Status::Invalid,
+                "suspend" => Status::Suspended,
+                _ => Status::Valid,
+            };
+            let log = c.audit_log.clone();
+            let changed = tokio::task::spawn_blocking(move || {
+                crate::status::change_status(&store, &uri, idx, value, Some(&log))
+            })
+            .await
+            .map_err(|_| Fail::Internal)?;
+            if let Err(e) = changed {
+                return Ok(Err(format!("The status was not changed: {}", e.message)));
+            }
+        }
+        _ => {
+            return Ok(Err(
+                "That change is not possible for this credential now".into()
+            ))
+        }
+    }
+    let event = store::Event {
+        at: SystemClock.now(),
+        user: user.to_string(),
+        action: match action {
+            "revoke" => "revoked",
+            "suspend" => "suspended",
+            "reinstate" => "reinstated",
+            _ => "offer withdrawn",
+        }
+        .into(),
+        reason: reason.to_string(),
+    };
+    let r = reference.to_string();
+    c.db.call(move |conn| store::add_event(conn, &r, &event))
+        .await?;
+    c.audit(
+        "console_status_change",
+        json!({"user": user, "reference": reference, "action": action, "reason": reason}),
+    )
+    .await?;
+    Ok(Ok(()))
+}
+
 pub async fn change_status(
     State(c): State<Shared>,
     headers: HeaderMap,
@@ -1167,117 +1293,24 @@ pub async fn change_status(
             check_csrf(&s, f.csrf.as_deref())?;
             let reason = f.reason.unwrap_or_default().trim().to_string();
             let action = f.action.unwrap_or_default();
-            let mut errors = Vec::new();
-            if !["revoke", "suspend", "reinstate", "withdraw"].contains(&action.as_str()) {
-                errors.push(err("action-revoke", "Choose what you want to do"));
-            }
-            if reason.is_empty() {
-                errors.push(err("reason", "Enter the reason"));
-            } else if reason.chars().count() > 500 {
-                errors.push(err("reason", "The reason must be 500 characters or fewer"));
-            }
+            let errors = check_status_request(&action, &reason);
             if !errors.is_empty() {
                 let mut r = credential_page(&c, &s, reference, None, errors).await?;
                 *r.status_mut() = StatusCode::BAD_REQUEST;
                 return Ok(r);
             }
-            let r = reference.clone();
-            let cred =
-                c.db.call(move |conn| store::credential(conn, &r))
-                    .await?
-                    .ok_or(Fail::NotFound)?;
-            let standing = standing(&c, &cred).await?;
-            let problem = |m: &str| vec![err("action-revoke", m)];
-            match (action.as_str(), standing) {
-                ("withdraw", Standing::Pending) => {
-                    let (state, offer, subject) =
-                        (c.state.clone(), cred.offer_id.clone(), cred.subject.clone());
-                    use govcred::oid4vci::issuer::IssuerState;
-                    let taken =
-                        tokio::task::spawn_blocking(move || state.take_offer(&offer, &subject))
-                            .await
-                            .map_err(|_| Fail::Internal)?
-                            .map_err(|_| Fail::Internal)?;
-                    if taken.is_none() {
-                        let mut r = credential_page(
-                            &c,
-                            &s,
-                            reference,
-                            None,
-                            problem("The offer was collected meanwhile: reload the page"),
-                        )
-                        .await?;
-                        *r.status_mut() = StatusCode::CONFLICT;
-                        return Ok(r);
-                    }
-                    let r = reference.clone();
-                    c.db.call(move |conn| store::cancel(conn, &r)).await?;
-                }
-                (
-                    a @ ("revoke" | "suspend" | "reinstate"),
-                    Standing::Issued {
-                        list: Some((uri, idx)),
-                        ..
-                    },
-                ) => {
-                    let store = c.status_store.clone().ok_or(Fail::Internal)?;
-                    let value = match a {
-                        "revoke" => Status::Invalid,
-                        "suspend" => Status::Suspended,
-                        _ => Status::Valid,
-                    };
-                    let log = c.audit_log.clone();
-                    let changed = tokio::task::spawn_blocking(move || {
-                        crate::status::change_status(&store, &uri, idx, value, Some(&log))
-                    })
-                    .await
-                    .map_err(|_| Fail::Internal)?;
-                    if let Err(e) = changed {
-                        let mut r = credential_page(
-                            &c,
-                            &s,
-                            reference,
-                            None,
-                            problem(&format!("The status was not changed: {}", e.message)),
-                        )
-                        .await?;
-                        *r.status_mut() = StatusCode::CONFLICT;
-                        return Ok(r);
-                    }
-                }
-                _ => {
-                    let mut r = credential_page(
-                        &c,
-                        &s,
-                        reference,
-                        None,
-                        problem("That change is not possible for this credential now"),
-                    )
-                    .await?;
-                    *r.status_mut() = StatusCode::CONFLICT;
-                    return Ok(r);
-                }
-            }
-            let event = store::Event {
-                at: SystemClock.now(),
-                user: s.name.clone(),
-                action: match action.as_str() {
-                    "revoke" => "revoked",
-                    "suspend" => "suspended",
-                    "reinstate" => "reinstated",
-                    _ => "offer withdrawn",
-                }
-                .into(),
-                reason: reason.clone(),
-            };
-            let r = reference.clone();
-            c.db.call(move |conn| store::add_event(conn, &r, &event))
+            if let Err(problem) = apply_status(&c, &s.name, &reference, &action, &reason).await? {
+                let mut r = credential_page(
+                    &c,
+                    &s,
+                    reference,
+                    None,
+                    vec![err("action-revoke", &problem)],
+                )
                 .await?;
-            c.audit(
-                "console_status_change",
-                json!({"user": s.name, "reference": reference, "action": action, "reason": reason}),
-            )
-            .await?;
+                *r.status_mut() = StatusCode::CONFLICT;
+                return Ok(r);
+            }
             Ok(
                 Redirect::to(&format!("/console/credentials/{reference}?done={action}"))
                     .into_response(),

@@ -59,9 +59,51 @@ CREATE TABLE console_events (
 CREATE INDEX console_events_ref ON console_events(reference);
 ";
 
+/// API tokens of case systems (bearer tokens acting as a staff account).
+const MIGRATION_2: &str = "
+CREATE TABLE console_api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES console_users(name) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+);
+";
+
 /// Apply the console's schema to `db`.
 pub fn migrate(db: &Db) -> Result<(), CliError> {
-    db.migrate("console-1", MIGRATION)
+    db.migrate("console-1", MIGRATION)?;
+    db.migrate("console-2", MIGRATION_2)
+}
+
+/// Store an API token (`token_hash` = hex SHA-256) for `user`; `false` if no such user.
+pub fn put_api_token(
+    c: &Connection,
+    token_hash: &str,
+    user: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    if self::user(c, user)?.is_none() {
+        return Ok(false);
+    }
+    c.execute(
+        "INSERT INTO console_api_tokens (token_hash, user, created_at) VALUES (?1, ?2, ?3)",
+        params![token_hash, user, now],
+    )?;
+    Ok(true)
+}
+
+/// The user an API token acts as.
+pub fn api_token_user(c: &Connection, token_hash: &str) -> Result<Option<User>, DbError> {
+    let name: Option<String> = c
+        .query_row(
+            "SELECT user FROM console_api_tokens WHERE token_hash = ?1",
+            [token_hash],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match name {
+        Some(n) => user(c, &n),
+        None => Ok(None),
+    }
 }
 
 /// A staff account.
