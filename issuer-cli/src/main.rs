@@ -24,6 +24,7 @@ mod trust;
 mod vectors;
 mod verify;
 mod wallet;
+mod wallet_present;
 mod wallet_receive;
 
 use std::process::ExitCode;

@@ -330,6 +330,43 @@ fn verify_page(url: &str, credential: &str) -> String {
     r.text().unwrap()
 }
 
+/// HTML attribute text back to the string (the escapes askama writes).
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail.find(';').unwrap();
+        let entity = &tail[1..end];
+        let ch = match entity {
+            "amp" => '&',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            "apos" => '\'',
+            e if e.starts_with("#x") => {
+                char::from_u32(u32::from_str_radix(&e[2..], 16).unwrap()).unwrap()
+            }
+            e => char::from_u32(e[1..].parse().unwrap()).unwrap(),
+        };
+        out.push(ch);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `href` of the element with `id`.
+fn href_of(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" href=\"");
+    let i = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} in {html}"))
+        + marker.len();
+    unescape(&html[i..i + html[i..].find('"').unwrap()])
+}
+
 fn js(r: reqwest::blocking::Response) -> Value {
     serde_json::from_slice(&r.bytes().unwrap()).unwrap()
 }
@@ -598,11 +635,7 @@ fn console_security_and_counter_flow() {
         letter.contains("data:image/png;base64,") && letter.contains(SURNAME),
         "{letter}"
     );
-    let i = letter.find("id=\"offer-link\" href=\"").unwrap() + 22;
-    let link = letter[i..i + letter[i..].find('"').unwrap()]
-        .replace("&amp;", "&")
-        .replace("&#x3d;", "=")
-        .replace("&#x26;", "&");
+    let link = href_of(&letter, "offer-link");
     let welsh = clerk
         .get(&format!(
             "{url}/console/credentials/{reference}/letter?lang=cy"
@@ -647,6 +680,60 @@ fn console_security_and_counter_flow() {
         "{checked}"
     );
     assert!(!checked.contains(SURNAME), "the check shows no claims");
+
+    // The verifier page's cross-device request, answered by `govcred wallet present`:
+    // the result shows only the requested claim (the birthdate), not the names.
+    let page = client().get(format!("{url}/verify")).send().unwrap();
+    let token = set_cookie(&page, "govcred-verify").unwrap();
+    let csrf = csrf_of(&page.text().unwrap());
+    let started = client()
+        .post(format!("{url}/verify/request"))
+        .header("cookie", format!("govcred-verify={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(enc(&[("csrf", &csrf)]))
+        .send()
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let session_url = format!("{url}{}", location(&started));
+    let waiting = client().get(&session_url).send().unwrap().text().unwrap();
+    assert!(
+        waiting.contains("Scan with your wallet") && waiting.contains("data:image/png;base64,"),
+        "{waiting}"
+    );
+    let request = href_of(&waiting, "request-link");
+    assert!(request.starts_with("openid4vp://?"), "{request}");
+    let wallet = tmp.path().join("wallet");
+    let presented = common::ok_json(&[
+        "wallet",
+        "present",
+        &request,
+        "--credential",
+        s(&wallet.join("credential-ExamplePid.txt")),
+        "--holder-key",
+        s(&wallet.join("holder.jwk")),
+    ]);
+    assert_eq!(presented["verifier_status"], 200, "{presented:#}");
+    let result = client().get(&session_url).send().unwrap().text().unwrap();
+    assert!(result.contains("id=\"outcome\">Valid<"), "{result}");
+    assert!(
+        result.contains("birthdate") && result.contains("1970-01-01"),
+        "{result}"
+    );
+    assert!(
+        !result.contains(SURNAME) && !result.contains(GIVEN),
+        "{result}"
+    );
+    // A second answer to the same request is refused.
+    let again = govcred(&[
+        "wallet",
+        "present",
+        &request,
+        "--credential",
+        s(&wallet.join("credential-ExamplePid.txt")),
+        "--holder-key",
+        s(&wallet.join("holder.jwk")),
+    ]);
+    assert_eq!(again.status.code(), Some(1));
 
     // Revoke needs a reason; then the published list says revoked.
     let r = rita.post(

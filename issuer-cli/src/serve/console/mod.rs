@@ -70,6 +70,10 @@ pub struct ConsoleArgs {
     /// Send session cookies without `Secure` (plain-HTTP loopback testing only).
     #[arg(long, requires = "console")]
     pub console_insecure_cookies: bool,
+    /// The DCQL query the /verify page asks wallets (JSON file). Default: the first SD-JWT
+    /// VC configuration's first example claim.
+    #[arg(long, value_name = "FILE", requires = "console")]
+    pub verify_query: Option<PathBuf>,
     /// The console's audit log (default: console-audit.jsonl beside issuer.toml).
     #[arg(long, value_name = "FILE", requires = "console")]
     pub console_audit_log: Option<PathBuf>,
@@ -90,6 +94,11 @@ pub struct Console {
     assets: Option<PathBuf>,
     secure_cookies: bool,
     audit_log: PathBuf,
+    /// The /verify page's DCQL query, if any.
+    query: Option<Value>,
+    /// Open OpenID4VP requests of the /verify page, by id (in memory: a restart drops
+    /// requests in flight, which the person simply starts again).
+    vp_sessions: std::sync::Mutex<std::collections::HashMap<String, verify_page::VpSession>>,
 }
 
 /// Shared console state.
@@ -126,7 +135,27 @@ impl Console {
         if args.console_assets.is_some() && assets.is_none() {
             eprintln!("govcred: --console-assets has no govuk-frontend.min.css: serving plain HTML (run scripts/vendor-govuk-frontend)");
         }
+        let query = match &args.verify_query {
+            Some(p) => {
+                let q = files::read_json(p)?;
+                govcred::oid4vp::dcql::DcqlQuery::from_json(&q)
+                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+                Some(q)
+            }
+            None => cfg.configurations.iter().find_map(|(id, k)| {
+                let vct = k.vct.as_ref().filter(|_| {
+                    k.format == govcred::oid4vci::FORMAT_SD_JWT_VC || k.format == "vc+sd-jwt"
+                })?;
+                let claim = templates.get(id)?.as_object()?.keys().next()?.clone();
+                Some(
+                    json!({"credentials": [{"id": "credential", "format": k.format,
+                    "meta": {"vct_values": [vct]}, "claims": [{"path": [claim]}]}]}),
+                )
+            }),
+        };
         Ok(Arc::new(Console {
+            query,
+            vp_sessions: Default::default(),
             db,
             engine,
             state,
@@ -224,6 +253,9 @@ pub fn router(console: Shared) -> Router {
         )
         .route("/console/letter.css", get(pages::letter_css))
         .route("/verify", get(verify_page::page).post(verify_page::submit))
+        .route("/verify/request", post(verify_page::start))
+        .route("/verify/sessions/{id}", get(verify_page::session))
+        .route("/verify/response/{id}", post(verify_page::response))
         .route("/openapi.json", get(api::openapi))
         .route("/console/api/credentials", post(api::issue))
         .route(
