@@ -68,7 +68,7 @@ async function axe(page, name) {
   assert.deepEqual(v, [], `${name}: accessibility violations`);
 }
 
-test('counter flow: sign in with TOTP, issue, print the letter, receive, revoke, verifier page says revoked', { timeout: 180_000 }, async () => {
+test('counter flow: sign in with TOTP, issue, print the letter, receive, present to the verifier page (only the asked claims), revoke, verifier page says revoked', { timeout: 180_000 }, async () => {
   assert.ok(BIN, 'GOVCRED_BIN must name the govcred binary');
   mkdirSync(OUT, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'govcred-console-'));
@@ -151,6 +151,30 @@ test('counter flow: sign in with TOTP, issue, print the letter, receive, revoke,
     // The holder's wallet redeems the offer.
     const received = JSON.parse(govcred(['wallet', 'receive', link, '--out', join(dir, 'wallet')]));
     assert.equal(received.status.state, 'valid');
+
+    // Flow 2: the verifier page's QR code answered by `govcred wallet present`; the
+    // result shows only the requested claim (the birthdate), not the names.
+    await page.goto(`${base}/verify`);
+    await page.getByRole('button', { name: 'Ask a wallet' }).click();
+    await page.getByRole('heading', { name: 'Scan with your wallet' }).waitFor();
+    await axe(page, 'verify: request QR');
+    const reqShot = await page.locator('#request-qr').screenshot({ path: join(OUT, 'verify-qr.png') });
+    const reqPng = PNG.sync.read(reqShot);
+    const request = jsQR(new Uint8ClampedArray(reqPng.data), reqPng.width, reqPng.height);
+    assert.ok(request, 'the request QR code decodes');
+    assert.equal(request.data, await page.locator('#request-link').getAttribute('href'));
+    const presented = JSON.parse(govcred(['wallet', 'present', request.data,
+      '--credential', join(dir, 'wallet', 'credential-ExamplePid.txt'),
+      '--holder-key', join(dir, 'wallet', 'holder.jwk')]));
+    assert.equal(presented.verifier_status, 200);
+    await page.getByRole('link', { name: 'see the result' }).click();
+    await page.locator('#outcome', { hasText: 'Valid' }).waitFor();
+    const shared = await page.locator('#claims').textContent();
+    assert.match(shared, /birthdate/);
+    assert.match(shared, /1970-01-01/);
+    const body = await page.locator('main').textContent();
+    assert.ok(!body.includes('Smith') && !body.includes('Sam'), 'only the requested claims are shown');
+    await axe(page, 'verify: wallet result');
 
     await page.goto(`${base}/console/credentials?reference=${reference.toLowerCase()}`);
     await page.locator('#status', { hasText: 'Valid' }).waitFor();
