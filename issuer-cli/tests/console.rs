@@ -942,6 +942,19 @@ fn console_security_and_counter_flow() {
     assert_eq!(r.status(), 401);
     assert!(r.text().unwrap().contains("locked"));
 
+    // One client address is limited to 20 sign-in attempts per 5 minutes (429).
+    let mut limited = None;
+    for _ in 0..25 {
+        let r = sign_in_attempt(&url, "nobody", "wrong password!", "000000");
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), 401);
+    }
+    let limited = limited.expect("sign-in is rate-limited per client");
+    assert_eq!(limited.headers()["retry-after"], "300");
+
     // Sign out ends the session.
     assert_eq!(
         audrey

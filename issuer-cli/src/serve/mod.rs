@@ -139,7 +139,9 @@ async fn serve(
     println!("{announce}");
     use std::io::Write;
     std::io::stdout().flush().ok();
-    axum::serve(listener, router)
+    // The peer address is kept for handlers that limit per client (console sign-in).
+    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError::input(format!("server error: {e}")))?;

@@ -10,7 +10,8 @@
 //! - Sessions are random tokens in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
 //!   unless `--console-insecure-cookies` for plain-HTTP loopback tests), stored hashed.
 //!   Every form carries a CSRF token (the session's; before sign-in a double-submit
-//!   cookie). Five failed sign-ins lock an account for 15 minutes.
+//!   cookie). Five failed sign-ins lock an account for 15 minutes; one client address
+//!   may try 20 sign-ins per 5 minutes.
 //! - Every page checks the role ([`auth::Permission`]); every action is appended to the
 //!   hash-chained audit log ([`crate::audit`]) with the staff member and the credential
 //!   reference, never personal data. URLs carry references only.
@@ -53,6 +54,10 @@ use auth::Role;
 pub const MAX_FAILURES: i64 = 5;
 /// How long a locked account stays locked, seconds.
 pub const LOCK_SECS: i64 = 15 * 60;
+/// Sign-in attempts one client address may make per [`CLIENT_WINDOW_SECS`].
+pub const CLIENT_ATTEMPTS: u32 = 20;
+/// The window of [`CLIENT_ATTEMPTS`], seconds.
+pub const CLIENT_WINDOW_SECS: i64 = 300;
 /// Session lifetime, seconds (a working day).
 pub const SESSION_SECS: i64 = 8 * 3600;
 /// Largest portrait accepted, bytes.
@@ -99,6 +104,8 @@ pub struct Console {
     /// Open OpenID4VP requests of the /verify page, by id (in memory: a restart drops
     /// requests in flight, which the person simply starts again).
     vp_sessions: std::sync::Mutex<std::collections::HashMap<String, verify_page::VpSession>>,
+    /// Sign-in attempts per client address: (window start, attempts).
+    attempts: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
 }
 
 /// Shared console state.
@@ -156,6 +163,7 @@ impl Console {
         Ok(Arc::new(Console {
             query,
             vp_sessions: Default::default(),
+            attempts: Default::default(),
             db,
             engine,
             state,
@@ -228,11 +236,13 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The console's routes (mounted beside the issuer's).
 pub fn router(console: Shared) -> Router {
+    use axum::handler::Handler;
+    let limited = axum::middleware::from_fn_with_state(console.clone(), limit_sign_in);
     Router::new()
         .route("/console", get(pages::home))
         .route(
             "/console/sign-in",
-            get(pages::sign_in_page).post(pages::sign_in),
+            get(pages::sign_in_page).post(pages::sign_in.layer(limited)),
         )
         .route("/console/sign-out", post(pages::sign_out))
         .route("/console/issue", get(pages::issue_choose))
@@ -272,6 +282,41 @@ pub fn router(console: Shared) -> Router {
         ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(console)
+}
+
+/// At most [`CLIENT_ATTEMPTS`] sign-in attempts per client address per
+/// [`CLIENT_WINDOW_SECS`] (on top of the per-account lockout): a 429 page after that.
+async fn limit_sign_in(State(c): State<Shared>, req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    if let Some(ip) = ip {
+        let now = SystemClock.now();
+        let over = match c.attempts.lock() {
+            Ok(mut all) => {
+                if all.len() > 100_000 {
+                    all.retain(|_, (start, _)| now - *start < CLIENT_WINDOW_SECS);
+                }
+                let e = all.entry(ip).or_insert((now, 0));
+                if now - e.0 >= CLIENT_WINDOW_SECS {
+                    *e = (now, 0);
+                }
+                e.1 += 1;
+                e.1 > CLIENT_ATTEMPTS
+            }
+            Err(_) => false,
+        };
+        if over {
+            let mut r = pages::too_many(&c);
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(CLIENT_WINDOW_SECS as u64),
+            );
+            return r;
+        }
+    }
+    next.run(req).await
 }
 
 /// Headers on every console response: no caching of pages with personal data, a

@@ -107,6 +107,16 @@ fn message(c: &Shared, status: StatusCode, title: &str, text: &str) -> Response 
     r
 }
 
+/// The page for a client that tried to sign in too often.
+pub fn too_many(c: &Shared) -> Response {
+    message(
+        c,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many sign-in attempts",
+        "Too many attempts were made from your network. Wait 5 minutes, then try again.",
+    )
+}
+
 impl Fail {
     fn into_page(self, c: &Shared) -> Response {
         match self {
