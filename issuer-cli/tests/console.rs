@@ -394,6 +394,19 @@ fn routes(reference: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// No link, form target or image address on a page carries the personal data typed in.
+fn no_personal_data_in_urls(html: &str) {
+    for attr in ["href=\"", "action=\"", "src=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let start = i + attr.len();
+            let url = unescape(&html[start..start + html[start..].find('"').unwrap()]);
+            for pd in [SURNAME, GIVEN, "1970-01-01"] {
+                assert!(!url.contains(pd), "{pd} in {url}");
+            }
+        }
+    }
+}
+
 /// Fill and submit the ExamplePid form; returns the reference.
 fn issue_pid(url: &str, clerk: &Session) -> String {
     let form = clerk.get(&format!("{url}/console/issue/ExamplePid"));
@@ -436,6 +449,7 @@ fn issue_pid(url: &str, clerk: &Session) -> String {
     );
     assert_eq!(preview.status(), 200);
     let preview = preview.text().unwrap();
+    no_personal_data_in_urls(&preview);
     assert!(
         preview.contains(SURNAME) && preview.contains("Check the details"),
         "{preview}"
@@ -636,6 +650,7 @@ fn console_security_and_counter_flow() {
         "{letter}"
     );
     let link = href_of(&letter, "offer-link");
+    no_personal_data_in_urls(&letter);
     let welsh = clerk
         .get(&format!(
             "{url}/console/credentials/{reference}/letter?lang=cy"
@@ -714,6 +729,7 @@ fn console_security_and_counter_flow() {
     ]);
     assert_eq!(presented["verifier_status"], 200, "{presented:#}");
     let result = client().get(&session_url).send().unwrap().text().unwrap();
+    no_personal_data_in_urls(&result);
     assert!(result.contains("id=\"outcome\">Valid<"), "{result}");
     assert!(
         result.contains("birthdate") && result.contains("1970-01-01"),
