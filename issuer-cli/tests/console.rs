@@ -822,6 +822,81 @@ fn console_security_and_counter_flow() {
     assert_eq!(checked["statuses"][0]["status"], "invalid", "{checked:#}");
 
     // A second credential: withdrawn before it is collected; its link no longer works.
+    // An mdoc with a portrait: the upload's type and size are checked.
+    let fishing = format!("{url}/console/issue/FishingLicence");
+    let form = clerk.get(&fishing).text().unwrap();
+    assert!(
+        form.contains("type=\"file\"") && form.contains("Licence number"),
+        "{form}"
+    );
+    let fields = [
+        ("csrf", clerk.csrf.as_str()),
+        ("holder_name", "Q Z"),
+        ("f1", "2028-12-10"),
+        ("f2", SURNAME),
+        ("f3", GIVEN),
+        ("f4", "2026-01-01"),
+        ("f5", "009878863"),
+    ];
+    let gif = clerk.post_multipart(
+        &fishing,
+        &fields,
+        Some(("portrait", b"GIF89a not a portrait")),
+    );
+    assert_eq!(gif.status(), 400);
+    assert!(gif.text().unwrap().contains("must be a JPEG or PNG"));
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.resize(150 * 1024, 0);
+    let big = clerk.post_multipart(&fishing, &fields, Some(("portrait", &big)));
+    assert_eq!(big.status(), 400);
+    assert!(big.text().unwrap().contains("100 KB or smaller"));
+    let huge = vec![0u8; 400 * 1024];
+    assert_eq!(
+        clerk
+            .post_multipart(&fishing, &fields, Some(("portrait", &huge)))
+            .status(),
+        400
+    );
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[7u8; 64]);
+    let preview = clerk.post_multipart(&fishing, &fields, Some(("portrait", &png)));
+    assert_eq!(preview.status(), 200);
+    let preview = preview.text().unwrap();
+    assert!(preview.contains("Uploaded"), "{preview}");
+    let i = preview.find("/console/drafts/").unwrap();
+    let draft = &preview[i..i + preview[i..].find('"').unwrap()];
+    // Only the staff member who made a draft can confirm it.
+    assert_eq!(ada.post(&format!("{url}{draft}"), &[], true).status(), 404);
+    let done = clerk.post(&format!("{url}{draft}"), &[], true);
+    assert_eq!(done.status(), 303);
+    let mdoc_ref = location(&done)
+        .trim_start_matches("/console/credentials/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let letter = clerk
+        .get(&format!("{url}/console/credentials/{mdoc_ref}/letter"))
+        .text()
+        .unwrap();
+    let out = govcred(&[
+        "wallet",
+        "receive",
+        &href_of(&letter, "offer-link"),
+        "--out",
+        s(&tmp.path().join("wallet-mdoc")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The draft is used once.
+    assert_eq!(
+        clerk.post(&format!("{url}{draft}"), &[], true).status(),
+        404
+    );
+
     let second = issue_pid(&url, &ada);
     let r = ada.post(
         &format!("{url}/console/credentials/{second}/status"),
