@@ -176,6 +176,12 @@ test('counter flow: sign in with TOTP, issue, print the letter, receive, present
     assert.ok(!body.includes('Smith') && !body.includes('Sam'), 'only the requested claims are shown');
     await axe(page, 'verify: wallet result');
 
+    await page.goto(`${base}/console/credentials`);
+    await axe(page, 'find');
+    await page.getByLabel('Reference').fill('GC-0000-0000');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByText('No credential has this reference').first().waitFor();
+    await axe(page, 'find with errors');
     await page.goto(`${base}/console/credentials?reference=${reference.toLowerCase()}`);
     await page.locator('#status', { hasText: 'Valid' }).waitFor();
     await page.getByLabel('Revoke (permanent)').check();
@@ -196,6 +202,13 @@ test('counter flow: sign in with TOTP, issue, print the letter, receive, present
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     assert.match(page.url(), /\/console\/sign-in$/);
+    // Signed out, console pages send to sign-in; the refusal page of a form without its token.
+    await page.goto(`${base}/console/credentials/GC-0000-0000`);
+    assert.match(page.url(), /\/console\/sign-in$/);
+    const refused = await page.request.post(`${base}/console/sign-in`, { form: { user: 'clerk' } });
+    assert.equal(refused.status(), 403);
+    await page.setContent(await refused.text());
+    await axe(page, 'form expired');
     writeFileSync(join(OUT, 'reference.txt'), reference);
   } finally {
     await browser.close();
