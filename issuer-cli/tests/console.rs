@@ -72,10 +72,19 @@ fn setup(dir: &Path) -> (String, PathBuf) {
 }
 
 fn add_user(config: &Path, user: &str, role: &str) {
+    // The server's audit log (tmp/audit.jsonl, beside tmp/iss/issuer.toml's directory).
+    let audit = config
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("audit.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_govcred"))
         .args([
             "console",
             "add-user",
+            "--audit-log",
+            s(&audit),
             "--config",
             s(config),
             "--user",
@@ -941,6 +950,8 @@ fn console_security_and_counter_flow() {
             s(&config),
             "--user",
             user,
+            "--audit-log",
+            s(&audit),
         ])["token"]
             .as_str()
             .unwrap()
@@ -1058,6 +1069,8 @@ fn console_security_and_counter_flow() {
     // The audit log chains and records the actions, without personal data.
     let log = std::fs::read_to_string(&audit).unwrap();
     for action in [
+        "console_user_added",
+        "console_api_token_added",
         "console_sign_in",
         "console_issue",
         "console_letter",

@@ -394,7 +394,7 @@ pub enum ConsoleCommand {
     /// Create a staff account; prints its TOTP secret and otpauth:// URI (once).
     AddUser(AddUserArgs),
     /// Make an API bearer token acting as an account (printed once; stored hashed).
-    AddToken(TotpArgs),
+    AddToken(AddTokenArgs),
     /// Print the current TOTP code of an account (for testing and recovery by an admin
     /// with access to the server's database).
     Totp(TotpArgs),
@@ -414,6 +414,10 @@ pub struct AddUserArgs {
     /// Read the password (first line, at least 12 characters) from standard input.
     #[arg(long)]
     password_stdin: bool,
+    /// The console's audit log (default: console-audit.jsonl beside issuer.toml, as the
+    /// server's `--console-audit-log`).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -424,6 +428,19 @@ pub struct TotpArgs {
     /// The account name.
     #[arg(long)]
     user: String,
+}
+
+#[derive(Args)]
+pub struct AddTokenArgs {
+    /// The issuer configuration (`issuer.toml`).
+    #[arg(long)]
+    config: PathBuf,
+    /// The account the token acts as (with its role).
+    #[arg(long)]
+    user: String,
+    /// The console's audit log (default: console-audit.jsonl beside issuer.toml).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 fn valid_user_name(name: &str) -> bool {
@@ -482,7 +499,10 @@ pub fn run(cmd: ConsoleCommand) -> CliResult {
                 )));
             }
             crate::audit::record(
-                Some(&dir.join("console-audit.jsonl")),
+                Some(
+                    &a.audit_log
+                        .unwrap_or_else(|| dir.join("console-audit.jsonl")),
+                ),
                 "console_user_added",
                 json!({"user": a.user, "role": role.as_str()}),
             )?;
@@ -507,7 +527,10 @@ pub fn run(cmd: ConsoleCommand) -> CliResult {
                 return Err(CliError::input(format!("no account named {}", a.user)));
             }
             crate::audit::record(
-                Some(&dir.join("console-audit.jsonl")),
+                Some(
+                    &a.audit_log
+                        .unwrap_or_else(|| dir.join("console-audit.jsonl")),
+                ),
                 "console_api_token_added",
                 json!({"user": a.user}),
             )?;
