@@ -124,6 +124,8 @@ fn start(url: &str, config: &Path, audit: &Path) -> Server {
             "--console-insecure-cookies",
             "--console-audit-log",
             s(audit),
+            "--console-proxy-header",
+            "x-auth-user",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -1056,6 +1058,30 @@ fn console_security_and_counter_flow() {
     }
     let limited = limited.expect("sign-in is rate-limited per client");
     assert_eq!(limited.headers()["retry-after"], "300");
+
+    // Single sign-on through a proxy on the same host: its header names a local account.
+    let proxy = |who: Option<&str>| {
+        let mut r = client().get(format!("{url}/console/sign-in/proxy"));
+        if let Some(w) = who {
+            r = r.header("x-auth-user", w);
+        }
+        r.send().unwrap()
+    };
+    assert_eq!(proxy(None).status(), 401);
+    assert_eq!(proxy(Some("stranger")).status(), 403);
+    let sso = proxy(Some("audrey"));
+    assert_eq!(sso.status(), 303);
+    let cookie = set_cookie(&sso, "govcred-session").unwrap();
+    let home = client()
+        .get(format!("{url}/console/issue"))
+        .header("cookie", format!("govcred-session={cookie}"))
+        .send()
+        .unwrap();
+    assert_eq!(
+        home.status(),
+        403,
+        "the local account's role (auditor) applies"
+    );
 
     // Sign out ends the session.
     assert_eq!(

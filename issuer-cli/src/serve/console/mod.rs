@@ -4,9 +4,10 @@
 //! revoking, suspending or reinstating it.
 //!
 //! - Accounts are local ([`auth`]): argon2id password + TOTP code, made with
-//!   `govcred console add-user`. OpenID Connect sign-in is not built in; a department
-//!   that wants its identity provider puts the console behind an authenticating
-//!   reverse proxy today (see the README).
+//!   `govcred console add-user`. OpenID Connect sign-in is not built in: with
+//!   `--console-proxy-header`, an authenticating reverse proxy on the same host (which
+//!   speaks OpenID Connect to One Login or the department's provider) names the person
+//!   and `/console/sign-in/proxy` opens a session for that local account.
 //! - Sessions are random tokens in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
 //!   unless `--console-insecure-cookies` for plain-HTTP loopback tests), stored hashed.
 //!   Every form carries a CSRF token (the session's; before sign-in a double-submit
@@ -75,6 +76,11 @@ pub struct ConsoleArgs {
     /// Send session cookies without `Secure` (plain-HTTP loopback testing only).
     #[arg(long, requires = "console")]
     pub console_insecure_cookies: bool,
+    /// Single sign-on through an authenticating reverse proxy on the same host: the
+    /// header in which it names the signed-in account (honoured from loopback peers
+    /// only, at /console/sign-in/proxy; the account must exist locally).
+    #[arg(long, value_name = "HEADER", requires = "console")]
+    pub console_proxy_header: Option<String>,
     /// The DCQL query the /verify page asks wallets (JSON file). Default: the first SD-JWT
     /// VC configuration's first example claim.
     #[arg(long, value_name = "FILE", requires = "console")]
@@ -104,6 +110,8 @@ pub struct Console {
     /// Open OpenID4VP requests of the /verify page, by id (in memory: a restart drops
     /// requests in flight, which the person simply starts again).
     vp_sessions: std::sync::Mutex<std::collections::HashMap<String, verify_page::VpSession>>,
+    /// The single sign-on proxy's header, if enabled.
+    proxy_header: Option<axum::http::HeaderName>,
     /// Sign-in attempts per client address: (window start, attempts).
     attempts: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
 }
@@ -160,7 +168,14 @@ impl Console {
                 )
             }),
         };
+        let proxy_header = match &args.console_proxy_header {
+            Some(h) => Some(axum::http::HeaderName::try_from(h.as_str()).map_err(|_| {
+                CliError::input(format!("--console-proxy-header {h:?} is not a header name"))
+            })?),
+            None => None,
+        };
         Ok(Arc::new(Console {
+            proxy_header,
             query,
             vp_sessions: Default::default(),
             attempts: Default::default(),
@@ -244,6 +259,7 @@ pub fn router(console: Shared) -> Router {
             "/console/sign-in",
             get(pages::sign_in_page).post(pages::sign_in.layer(limited)),
         )
+        .route("/console/sign-in/proxy", get(pages::sign_in_proxy))
         .route("/console/sign-out", post(pages::sign_out))
         .route("/console/issue", get(pages::issue_choose))
         .route(

@@ -227,6 +227,7 @@ struct SignInPage {
     l: Layout,
     errors: Vec<FieldError>,
     user: String,
+    proxy: bool,
 }
 
 fn sign_in_form(c: &Shared, user: &str, errors: Vec<FieldError>, status: StatusCode) -> Response {
@@ -238,6 +239,7 @@ fn sign_in_form(c: &Shared, user: &str, errors: Vec<FieldError>, status: StatusC
         l,
         errors,
         user: user.into(),
+        proxy: c.proxy_header.is_some(),
     });
     *r.status_mut() = status;
     r.headers_mut().append(
@@ -374,20 +376,29 @@ pub async fn sign_in(
             },
         );
     }
+    start_session(&c, &name, &user.role, "password+totp").await
+}
+
+/// Open a session for `name` (signed in by `method`), audit it, and go to the start page.
+async fn start_session(c: &Shared, name: &str, role: &str, method: &str) -> Response {
+    let now = SystemClock.now();
     let token = auth::random_token();
     let csrf = auth::random_token();
-    let (hash, n) = (auth::token_hash(&token), name.clone());
+    let (hash, n) = (auth::token_hash(&token), name.to_string());
     if let Err(e) =
         c.db.call(move |conn| store::put_session(conn, &hash, &n, &csrf, now + SESSION_SECS))
             .await
     {
-        return Fail::from(e).into_page(&c);
+        return Fail::from(e).into_page(c);
     }
-    if c.audit("console_sign_in", json!({"user": name, "role": user.role}))
-        .await
-        .is_err()
+    if c.audit(
+        "console_sign_in",
+        json!({"user": name, "role": role, "method": method}),
+    )
+    .await
+    .is_err()
     {
-        return Fail::Internal.into_page(&c);
+        return Fail::Internal.into_page(c);
     }
     let mut r = Redirect::to("/console").into_response();
     r.headers_mut().append(
@@ -397,6 +408,52 @@ pub async fn sign_in(
     r.headers_mut()
         .append(header::SET_COOKIE, c.cookie(c.signin_cookie(), "", 0));
     r
+}
+
+/// `GET /console/sign-in/proxy`: single sign-on through an authenticating reverse proxy
+/// on the same host (e.g. oauth2-proxy in front of GOV.UK One Login or the department's
+/// OpenID Connect provider), which names the signed-in person in the header set by
+/// `--console-proxy-header`. Honoured only from a loopback peer, and only for a local
+/// account (which gives the role).
+pub async fn sign_in_proxy(
+    State(c): State<Shared>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(header_name) = &c.proxy_header else {
+        return Fail::NotFound.into_page(&c);
+    };
+    let named = headers
+        .get(header_name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let Some(name) = named
+        .filter(|_| peer.ip().is_loopback())
+        .map(str::to_string)
+    else {
+        return message(
+            &c,
+            StatusCode::UNAUTHORIZED,
+            "Sign in through your organisation",
+            "This sign-in works only through your organisation’s sign-in service.",
+        );
+    };
+    let lookup = name.clone();
+    let user = match c.db.call(move |conn| store::user(conn, &lookup)).await {
+        Ok(u) => u,
+        Err(e) => return Fail::from(e).into_page(&c),
+    };
+    let Some(user) = user else {
+        c.audit(
+            "console_sign_in_failed",
+            json!({"user": name, "reason": "no local account", "method": "proxy"}),
+        )
+        .await
+        .ok();
+        return Fail::Forbidden.into_page(&c);
+    };
+    start_session(&c, &user.name, &user.role, "proxy").await
 }
 
 #[derive(Deserialize)]
