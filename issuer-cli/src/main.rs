@@ -26,6 +26,7 @@ mod trust;
 mod vectors;
 mod verify;
 mod wallet;
+mod wallet_present;
 mod wallet_receive;
 
 use std::process::ExitCode;
@@ -121,6 +122,9 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The staff console of `govcred serve --console`: accounts.
+    #[command(subcommand)]
+    Console(serve::console::ConsoleCommand),
 }
 
 fn main() -> ExitCode {
@@ -144,6 +148,7 @@ fn main() -> ExitCode {
         Command::IssueBatch(a) => batch::run(a),
         Command::Ledger(c) => ledger::run(c),
         Command::Audit(c) => audit::run(c),
+        Command::Console(c) => serve::console::run(c),
         Command::Keys(c) => rotate::run(c),
     };
     match result {

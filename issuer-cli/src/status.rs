@@ -396,56 +396,66 @@ fn set_status(a: &SetArgs, value: Status) -> CliResult {
 }
 
 fn set_status_in(store: &Path, uri: &str, index: usize, value: Status) -> CliResult {
-    let a = SetArgs {
-        store: store.to_path_buf(),
-        uri: uri.to_string(),
-        index,
-    };
-    let _held = lock_record(&a.store, &a.uri)?;
-    let mut rec = load(&a.store, &a.uri)?;
+    let previous = change_status(store, uri, index, value, None)?;
+    files::print_json(
+        &json!({"uri": uri, "index": index, "status": value.as_str(), "previous": previous.as_str()}),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The current status of `index` on list `uri` in registry `store`.
+pub fn status_at(store: &Path, uri: &str, index: usize) -> Result<Status, CliError> {
+    let rec = load(store, uri)?;
+    Ok(Status::from_value(statuses(&rec)?.get(index)?))
+}
+
+/// Set `index` on list `uri` in registry `store` to `value` (revoke, suspend,
+/// reinstate), with the registry's rules: only allocated indices, revocation is
+/// permanent, SUSPENDED needs 2 bits. Appends `status_change` to the audit log
+/// (`audit_log`, else `GOVCRED_AUDIT_LOG`). Returns the previous status.
+pub fn change_status(
+    store: &Path,
+    uri: &str,
+    index: usize,
+    value: Status,
+    audit_log: Option<&Path>,
+) -> Result<Status, CliError> {
+    let _held = lock_record(store, uri)?;
+    let mut rec = load(store, uri)?;
     let used = b64::decode(&rec.allocated, "allocation bitmap")
         .map_err(|e| CliError::input(e.to_string()))?;
-    if a.index >= rec.size || used[a.index / 8] & (1 << (a.index % 8)) == 0 {
+    if index >= rec.size || used[index / 8] & (1 << (index % 8)) == 0 {
         return Err(CliError::input(format!(
-            "index {} of {} was never allocated",
-            a.index, a.uri
+            "index {index} of {uri} was never allocated"
         )));
     }
     let mut list = statuses(&rec)?;
-    let current = Status::from_value(list.get(a.index)?);
+    let current = Status::from_value(list.get(index)?);
     match (current, value) {
         (Status::Invalid, _) => {
             return Err(CliError::input(format!(
-                "index {} is revoked; revocation is permanent",
-                a.index
+                "index {index} is revoked; revocation is permanent"
             )))
         }
         (Status::Valid, Status::Valid) => {
-            return Err(CliError::input(format!(
-                "index {} is not suspended",
-                a.index
-            )))
+            return Err(CliError::input(format!("index {index} is not suspended")))
         }
         (_, Status::Suspended) if rec.bits < 2 => {
             return Err(CliError::input(format!(
-                "{} is a 1-bit list: it cannot express SUSPENDED",
-                a.uri
+                "{uri} is a 1-bit list: it cannot express SUSPENDED"
             )))
         }
         _ => {}
     }
-    list.set(a.index, value.value())?;
+    list.set(index, value.value())?;
     rec.statuses = list.to_json();
-    save(&a.store, &rec)?;
+    save(store, &rec)?;
     crate::audit::record(
-        None,
+        audit_log,
         "status_change",
-        json!({"uri": a.uri, "index": a.index, "status": value.as_str(), "previous": current.as_str()}),
+        json!({"uri": uri, "index": index, "status": value.as_str(), "previous": current.as_str()}),
     )?;
-    files::print_json(
-        &json!({"uri": a.uri, "index": a.index, "status": value.as_str(), "previous": current.as_str()}),
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(current)
 }
 
 /// The site-relative path of a URL: `https://host/a/b` → `a/b`.

@@ -29,6 +29,9 @@ pub enum WalletCommand {
     /// Receive a credential from an offer link (OpenID4VCI pre-authorised code flow),
     /// verified against the issuer's published keys, into the store.
     Receive(crate::wallet_receive::ReceiveArgs),
+    /// Answer a cross-device OpenID4VP request link (a verifier's QR code) with a saved
+    /// SD-JWT VC: only the asked claims, bound to the verifier; posted to its response_uri.
+    Present(crate::wallet_present::PresentArgs),
     /// Verify a credential and store it (idempotent: the same credential gives the same id).
     Add(AddArgs),
     /// List stored credentials with their lifecycle state.
@@ -124,6 +127,7 @@ pub struct IdArgs {
 pub fn run(c: WalletCommand) -> CliResult {
     match c {
         WalletCommand::Receive(a) => crate::wallet_receive::run(a),
+        WalletCommand::Present(a) => crate::wallet_present::run(a),
         WalletCommand::Add(a) => add(a),
         WalletCommand::List(a) => list(a),
         WalletCommand::Show(a) => show(a),

@@ -7,13 +7,12 @@
 mod common;
 
 use std::io::Read;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{govcred, s, Database};
+use common::{govcred, init_issuer, s, Database};
 use govcred::crypto::{Alg, SoftwareKey};
 use govcred::oid4vci::client::WalletClient;
 use govcred::oid4vci::credential::NotificationEvent;
@@ -31,36 +30,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn init(dir: &Path, db: &Database) -> (String, PathBuf) {
-    let url = format!("http://127.0.0.1:{}", free_port());
-    let out = govcred(&["serve", "--init", s(&dir.join("iss")), "--url", &url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = dir.join("iss/issuer.toml");
-    if let Some(db_url) = db.url() {
-        // The server and `govcred offer create` both take the database from issuer.toml.
-        let text = std::fs::read_to_string(&config).unwrap();
-        let text = text.replace(
-            "database = \"issuer.db\"",
-            &format!("database = \"{db_url}\""),
-        );
-        assert!(text.contains(db_url), "issuer.toml has no database line");
-        std::fs::write(&config, text).unwrap();
-    }
-    (url, config)
 }
 
 fn start(url: &str, config: &Path) -> Server {
@@ -187,7 +156,7 @@ fn count(config: &Path, sql: &str) -> i64 {
 
 fn wallet_receive_each_format_over_loopback(db: &Database) {
     let tmp = tempfile::tempdir().unwrap();
-    let (url, config) = init(tmp.path(), db);
+    let (url, config) = init_issuer(tmp.path(), db);
     let server = start(&url, &config);
     for id in ["DigitalVeteranCard", "ExamplePid", "FishingLicence"] {
         let link = offers(&config, id, 1).remove(0);
@@ -289,7 +258,7 @@ fn wallet_receive_each_format_over_loopback(db: &Database) {
 
 fn http_error_forms_and_restart_keeps_the_offer(db: &Database) {
     let tmp = tempfile::tempdir().unwrap();
-    let (url, config) = init(tmp.path(), db);
+    let (url, config) = init_issuer(tmp.path(), db);
     // Offer made while the server is down, redeemed after a restart.
     let link = offers(&config, "ExamplePid", 1).remove(0);
     let first = start(&url, &config);
@@ -392,7 +361,7 @@ fn load_on_loopback_no_5xx_no_duplicate_status_index(db: &Database) {
     const THREADS: usize = 8;
     let total = total.max(THREADS * 2) / (THREADS * 2) * (THREADS * 2);
     let tmp = tempfile::tempdir().unwrap();
-    let (url, config) = init(tmp.path(), db);
+    let (url, config) = init_issuer(tmp.path(), db);
     let mut links = offers(&config, "ExamplePid", total / 2);
     links.extend(offers(&config, "DigitalVeteranCard", total / 2));
     let server = start(&url, &config);

@@ -7,12 +7,11 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{govcred, ok_json, s};
+use common::{free_port, govcred, ok_json, s};
 use serde_json::Value;
 
 const BUCKET: &str = "govcred-test";
@@ -28,14 +27,6 @@ impl Drop for Moto {
         self.child.kill().ok();
         self.child.wait().ok();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn http() -> reqwest::blocking::Client {

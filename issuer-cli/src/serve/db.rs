@@ -159,6 +159,14 @@ impl Row {
         }
     }
 
+    /// Column `i` as text, or `None` when it is NULL.
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
     /// Column `i` as text.
     pub fn text(&self, i: usize) -> Result<String, DbError> {
         match self.get(i)? {
@@ -232,7 +240,7 @@ impl Db {
 
     /// Apply the migrations not yet recorded, each once, in a transaction. On
     /// PostgreSQL an advisory lock makes instances starting together take turns.
-    fn migrate(&self, migrations: &[(&str, &str)]) -> Result<(), CliError> {
+    pub fn migrate(&self, migrations: &[(&str, &str)]) -> Result<(), CliError> {
         let now = govcred::Clock::now(&govcred::SystemClock);
         let r = self.transaction(|tx| {
             if tx.engine() == Engine::Postgres {

@@ -191,6 +191,15 @@ impl StatusLists for RegistryLists {
 /// The engine and its database, from `issuer.toml`.
 ///
 /// `database` overrides the file's `database` (a SQLite file or a `postgres://` URL).
+/// Where the configuration's state lives: its `database` as a `postgres://` URL, or
+/// the SQLite file relative to the configuration's directory `dir`.
+pub fn database_location(cfg: &IssuerToml, dir: &Path) -> String {
+    match cfg.database.to_str() {
+        Some(url) if is_postgres_url(url) => url.to_string(),
+        _ => dir.join(&cfg.database).to_string_lossy().into_owned(),
+    }
+}
+
 pub fn load(
     path: &Path,
     database: Option<&str>,
@@ -290,11 +299,7 @@ pub fn load(
     config.authorization_server = cfg.authorization_server.clone();
     config.wallet_entry = cfg.wallet_entry.clone();
     config.code_ttl = cfg.code_ttl_secs;
-    let location = match cfg.database.to_str() {
-        Some(url) if is_postgres_url(url) => url.to_string(),
-        _ => at(&cfg.database).to_string_lossy().into_owned(),
-    };
-    let state = Arc::new(DbState::open(&location)?);
+    let state = Arc::new(DbState::open(&database_location(&cfg, &dir))?);
     let mut issuer = Issuer::new(config, specs, keys, state.clone())?;
     if let Some(store) = store {
         issuer = issuer.with_status_lists(Arc::new(RegistryLists {

@@ -10,7 +10,7 @@
 use govcred::oid4vci::issuer::{IssuedRecord, IssuerState, PendingOffer};
 use govcred::{Error, Result};
 
-use super::db::{self, Db, DbError, Row};
+use super::db::{self, Db, DbError, Row, Tx};
 use crate::CliError;
 
 /// The issuer's database.
@@ -31,6 +31,12 @@ impl DbState {
         })
     }
 
+    /// The database, for services that keep their own tables beside the issuer's
+    /// (the console).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// `(issued, distinct status indices, notifications)` counts, for checks.
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
         self.db
@@ -48,6 +54,68 @@ impl DbState {
             })
             .map_err(storage)
     }
+}
+
+impl DbState {
+    /// What was issued for offer `offer_id` (the console's view of a reference):
+    /// `(status list URI, index)` if the credential has a status entry, and when it was
+    /// issued; `None` while the offer is unredeemed.
+    pub fn issued_for_offer(&self, offer_id: &str) -> Result<Option<IssuedStatus>> {
+        self.db
+            .transaction(|tx| {
+                tx.query_opt(
+                    "SELECT status_uri, status_index, issued_at FROM issued WHERE offer_id = $1",
+                    &[offer_id.into()],
+                )?
+                .map(|r| {
+                    let uri = r.opt_text(0)?;
+                    let idx = r.opt_int(1)?;
+                    Ok(IssuedStatus {
+                        status: uri.zip(idx.map(|i| i as usize)),
+                        issued_at: r.int(2)?,
+                    })
+                })
+                .transpose()
+            })
+            .map_err(storage)
+    }
+
+    /// Whether offer `offer_id` is stored and not yet redeemed.
+    pub fn offer_pending(&self, offer_id: &str) -> Result<bool> {
+        self.db
+            .transaction(|tx| {
+                Ok(tx
+                    .query_opt(
+                        "SELECT id FROM offers WHERE id = $1 AND redeemed = 0",
+                        &[offer_id.into()],
+                    )?
+                    .is_some())
+            })
+            .map_err(storage)
+    }
+}
+
+/// Withdraw the pending offer `id` of wallet subject `subject` inside the caller's
+/// transaction `tx` (the console withdraws it and marks its own record in one go);
+/// `false` when the offer is gone (collected meanwhile, or withdrawn already).
+pub fn withdraw_offer(
+    tx: &mut dyn Tx,
+    id: &str,
+    subject: &str,
+) -> std::result::Result<bool, DbError> {
+    Ok(tx.execute(
+        "DELETE FROM offers WHERE id = $1 AND subject = $2",
+        &[id.into(), subject.into()],
+    )? == 1)
+}
+
+/// A credential issued for an offer: its status entry and when it was issued.
+#[derive(Debug, Clone)]
+pub struct IssuedStatus {
+    /// `(status list URI, index)`, when the configuration has a status list.
+    pub status: Option<(String, usize)>,
+    /// Seconds since the epoch.
+    pub issued_at: i64,
 }
 
 const OFFER_COLUMNS: &str = "id, configuration_id, claims, subject, expires_at";

@@ -9,6 +9,7 @@
 //! Services (one per process: their well-known paths overlap):
 //! - `--config ISSUER.toml`: the OpenID4VCI issuer ([`issuer`]); `--init DIR` writes a
 //!   working configuration with fresh keys first.
+//! - `--console` (with `--config`): the staff console at `/console` ([`console`]).
 //! - `--status-service --data DIR`: the central Status List Service ([`status_service`]).
 //!
 //! State ([`db`]): SQLite by default; `--database postgres://…` (or a `postgres://`
@@ -18,6 +19,7 @@
 //! request ([`ops`]); with `--publish TARGET` it publishes its public documents for
 //! static hosting or a CDN ([`publishing`]), at start and every `--publish-interval`.
 
+pub mod console;
 pub mod db;
 pub mod issuer;
 pub mod issuer_db;
@@ -83,6 +85,8 @@ pub struct ServeArgs {
     /// use their list's `ttl`).
     #[arg(long, default_value_t = 300, requires = "publish")]
     publish_max_age: i64,
+    #[command(flatten)]
+    console: console::ConsoleArgs,
 }
 
 pub fn run(a: ServeArgs) -> CliResult {
@@ -116,9 +120,10 @@ pub fn run(a: ServeArgs) -> CliResult {
         let (issued, _, notified) = state.counts()?;
         tracing::info!(issued, notified, "credentials issued so far, notifications");
         let listener = bind(a.listen.as_deref().unwrap_or(&cfg.listen))?;
-        let announce = json!({"issuer": engine.config().credential_issuer});
+        let mut announce = json!({"issuer": engine.config().credential_issuer});
+        let probe = state.clone();
         let ready: ops::ReadyCheck = Arc::new(move || {
-            let state = state.clone();
+            let state = probe.clone();
             Box::pin(async move {
                 tokio::task::spawn_blocking(move || state.counts().map(|_| ()))
                     .await
@@ -136,7 +141,17 @@ pub fn run(a: ServeArgs) -> CliResult {
             cfg.authorization_server.is_some(),
             store,
         );
-        (listener, issuer::router(engine), announce, ready, source)
+        let mut router = issuer::router(engine.clone());
+        if a.console.console {
+            let c = console::Console::open(config, engine, state, &a.console)?;
+            router = console::router(c).merge(router);
+            announce["console"] = format!(
+                "{}/console",
+                announce["issuer"].as_str().unwrap_or_default()
+            )
+            .into();
+        }
+        (listener, router, announce, ready, source)
     } else if a.status_service {
         let data = a
             .data
@@ -245,7 +260,9 @@ async fn serve(
     println!("{announce}");
     use std::io::Write;
     std::io::stdout().flush().ok();
-    axum::serve(listener, router)
+    // The peer address is kept for handlers that limit per client (console sign-in).
+    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError::input(format!("server error: {e}")))?;

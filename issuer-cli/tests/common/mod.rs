@@ -6,6 +6,39 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// A free loopback port (bound, then released for a server to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `govcred serve --init DIR/iss` for a server on a free loopback port, its state in
+/// `db` (PostgreSQL: the `database` line of issuer.toml, which the server and
+/// `govcred offer create` both read). Returns the server URL and issuer.toml's path.
+pub fn init_issuer(dir: &Path, db: &Database) -> (String, std::path::PathBuf) {
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = govcred(&["serve", "--init", s(&dir.join("iss")), "--url", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = dir.join("iss/issuer.toml");
+    if let Some(db_url) = db.url() {
+        let text = std::fs::read_to_string(&config).unwrap();
+        let text = text.replace(
+            "database = \"issuer.db\"",
+            &format!("database = \"{db_url}\""),
+        );
+        assert!(text.contains(db_url), "issuer.toml has no database line");
+        std::fs::write(&config, text).unwrap();
+    }
+    (url, config)
+}
+
 /// Run `govcred` with `args`.
 pub fn govcred(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_govcred"))
