@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{govcred, init_issuer, s, Database};
+use common::{govcred, init_issuer, ok_json, s, Database};
 use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -95,18 +95,29 @@ fn add_user(config: &Path, user: &str, role: &str) {
 }
 
 fn start(url: &str, config: &Path, audit: &Path) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_govcred"))
-        .args([
-            "serve",
-            "--config",
-            s(config),
-            "--console",
-            "--console-insecure-cookies",
-            "--console-audit-log",
-            s(audit),
-            "--console-proxy-header",
-            "x-auth-user",
-        ])
+    start_with(url, config, audit, &[])
+}
+
+/// The `govcred serve --console` command, with `extra` arguments.
+fn serve_command(config: &Path, audit: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_govcred"));
+    cmd.args([
+        "serve",
+        "--config",
+        s(config),
+        "--console",
+        "--console-insecure-cookies",
+        "--console-audit-log",
+        s(audit),
+        "--console-proxy-header",
+        "x-auth-user",
+    ])
+    .args(extra);
+    cmd
+}
+
+fn start_with(url: &str, config: &Path, audit: &Path, extra: &[&str]) -> Server {
+    let child = serve_command(config, audit, extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -1101,3 +1112,126 @@ fn console_security_and_counter_flow(db: &Database) {
 }
 
 crate::on_both_databases!(console_security_and_counter_flow);
+
+/// `serve --console` with `extra` must refuse to start; returns its stderr.
+fn refused_start(config: &Path, audit: &Path, extra: &[&str]) -> String {
+    let mut child = serve_command(config, audit, extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success());
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return err;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server started with {extra:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `--verify-trust`: the /verify page checks against a signed trust bundle (offline),
+/// names it on the result, and refuses a wrongly signed or expired bundle at start.
+#[test]
+fn sqlite_verify_page_trust_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, config) = init_issuer(tmp.path(), &Database::Sqlite);
+    let p = |n: &str| tmp.path().join(n);
+    let audit = p("audit.jsonl");
+    let issuer_key = p("iss/keys/issuer.jwk");
+    let (bk, other, wrong) = (p("b.jwk"), p("o.jwk"), p("w.jwk"));
+    let kg = ok_json(&["keygen", "--alg", "EdDSA", "--out", s(&bk)]);
+    let wg = ok_json(&["keygen", "--alg", "EdDSA", "--out", s(&wrong)]);
+    ok_json(&["keygen", "--alg", "ES256", "--out", s(&other)]);
+    let (bpub, wpub) = (p("b.pub.jwk"), p("w.pub.jwk"));
+    std::fs::write(&bpub, kg["public_jwk"].to_string()).unwrap();
+    std::fs::write(&wpub, wg["public_jwk"].to_string()).unwrap();
+    let claims = p("c.json");
+    std::fs::write(&claims, r#"{"given_name":"Sarah"}"#).unwrap();
+    let issue = |key: &Path, issuer: &str| {
+        // The key's thumbprint as its kid: the bundle's JWKS entry matches on it.
+        let jwk: govcred::crypto::Jwk =
+            serde_json::from_str(&std::fs::read_to_string(key).unwrap()).unwrap();
+        let kid = jwk.thumbprint().unwrap();
+        let out = govcred(&[
+            "issue",
+            "sd-jwt-vc",
+            "--key",
+            s(key),
+            "--issuer",
+            issuer,
+            "--vct",
+            "urn:t",
+            "--claims",
+            s(&claims),
+            "--disclose",
+            "given_name",
+            "--kid",
+            &kid,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let ours = issue(&issuer_key, &url);
+    let theirs = issue(&other, "https://other.example.gov.uk");
+    let build = |out: &Path, valid_for: &str| {
+        let o = govcred(&[
+            "trust",
+            "build",
+            "--jwks",
+            &format!("{url}={}", s(&issuer_key)),
+            "--key",
+            s(&bk),
+            "--valid-for",
+            valid_for,
+            "--out",
+            s(out),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let bundle = p("bundle.json");
+    build(&bundle, "7d");
+
+    // Refused at start: the wrong pinned key, no key at all. (An expired bundle is
+    // refused by the same `trust::load` as `govcred verify --trust`: tests/trust.rs.)
+    let err = refused_start(
+        &config,
+        &audit,
+        &["--verify-trust", s(&bundle), "--verify-trust-key", s(&wpub)],
+    );
+    assert!(err.contains("--verify-trust"), "{err}");
+    let err = refused_start(&config, &audit, &["--verify-trust", s(&bundle)]);
+    assert!(err.contains("--trust-key"), "{err}");
+
+    let server = start_with(
+        &url,
+        &config,
+        &audit,
+        &["--verify-trust", s(&bundle), "--verify-trust-key", s(&bpub)],
+    );
+    let checked = verify_page(&url, &ours);
+    assert!(checked.contains("id=\"outcome\">Valid<"), "{checked}");
+    assert!(
+        checked.contains("Trust bundle bundle.json") && checked.contains(" old)"),
+        "{checked}"
+    );
+    let checked = verify_page(&url, &theirs);
+    assert!(!checked.contains("id=\"outcome\">Valid<"), "{checked}");
+    assert!(checked.contains("Trust bundle bundle.json"), "{checked}");
+    server.stop();
+}

@@ -88,6 +88,14 @@ pub struct ConsoleArgs {
     /// The console's audit log (default: console-audit.jsonl beside issuer.toml).
     #[arg(long, value_name = "FILE", requires = "console")]
     pub console_audit_log: Option<PathBuf>,
+    /// A signed trust bundle (`govcred trust build`) the /verify page checks against,
+    /// offline (its keys, IACA roots and status lists), instead of this issuer's own
+    /// trust. Checked at start: an expired or wrongly signed bundle is refused.
+    #[arg(long, value_name = "BUNDLE", requires = "console")]
+    pub verify_trust: Option<PathBuf>,
+    /// The pinned public key (JWK) of the --verify-trust bundle's signer (repeatable).
+    #[arg(long, value_name = "PUB.jwk", requires = "verify_trust")]
+    pub verify_trust_key: Vec<PathBuf>,
 }
 
 /// Everything the console's handlers share.
@@ -112,6 +120,9 @@ pub struct Console {
     vp_sessions: std::sync::Mutex<std::collections::HashMap<String, verify_page::VpSession>>,
     /// The single sign-on proxy's header, if enabled.
     proxy_header: Option<axum::http::HeaderName>,
+    /// The trust bundle the /verify page checks against (`--verify-trust`), and its
+    /// file name; `None`: this issuer's own trust.
+    verify_bundle: Option<(String, govcred::trust_bundle::LoadedBundle)>,
     /// Sign-in attempts per client address: (window start, attempts).
     attempts: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
 }
@@ -179,8 +190,26 @@ impl Console {
             })?),
             None => None,
         };
+        let verify_bundle = match &args.verify_trust {
+            Some(path) => {
+                let loaded = crate::trust::load(
+                    path,
+                    &args.verify_trust_key,
+                    govcred::Clock::now(&govcred::SystemClock),
+                    govcred::verifier::DEFAULT_LEEWAY_SECS,
+                )
+                .map_err(|e| CliError::input(format!("--verify-trust: {}", e.message)))?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                Some((name, loaded))
+            }
+            None => None,
+        };
         Ok(Arc::new(Console {
             proxy_header,
+            verify_bundle,
             query,
             vp_sessions: Default::default(),
             attempts: Default::default(),

@@ -4,6 +4,10 @@
 //! made on a visitor's behalf). The page shows the outcome (valid, invalid, could not
 //! check), why, and the status; it shows no claims, so a check never displays more
 //! personal data than the person already holds.
+//!
+//! With `--verify-trust` the page checks against a signed trust bundle instead (its
+//! keys, roots and status lists, offline: still no request on a visitor's behalf), and
+//! the result names the bundle and its age.
 
 use askama::Template;
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -32,6 +36,8 @@ pub struct Shown {
     kind: String,
     issuer: String,
     status: String,
+    /// What the check trusted: this issuer, or the named trust bundle and its age.
+    trusted: String,
     reasons: Vec<String>,
 }
 
@@ -91,8 +97,31 @@ fn own_trust(c: &Shared) -> TrustStore {
     trust
 }
 
-/// Verify `bytes` against this issuer, with its current status lists.
+/// What the page trusts: the `--verify-trust` bundle's material, or this issuer's own.
+fn page_trust(c: &Shared) -> TrustStore {
+    match &c.verify_bundle {
+        Some((_, b)) => b.trust.clone(),
+        None => own_trust(c),
+    }
+}
+
+/// Whether the `--verify-trust` bundle has expired since the server started, at `now`.
+fn bundle_expired(c: &Shared, now: i64) -> Option<String> {
+    let (name, b) = c.verify_bundle.as_ref()?;
+    (now > b.info.expires_at + govcred::verifier::DEFAULT_LEEWAY_SECS).then(|| {
+        format!(
+            "The trust bundle {name} expired at {}: restart the service with a newer one",
+            govcred::datetime::format(b.info.expires_at)
+        )
+    })
+}
+
+/// Verify `bytes` against the `--verify-trust` bundle if given (offline, its status
+/// lists), else against this issuer, with its current status lists.
 pub fn check(c: &Shared, bytes: &[u8]) -> VerificationReport {
+    if let Some((_, b)) = &c.verify_bundle {
+        return govcred::Verifier::from_bundle(b.clone()).verify(bytes);
+    }
     let mut trust = own_trust(c);
     let verifier = |t: TrustStore| govcred::Verifier::new(t);
     let mut report = verifier(trust.clone()).verify(bytes);
@@ -120,7 +149,7 @@ pub fn check(c: &Shared, bytes: &[u8]) -> VerificationReport {
     report
 }
 
-fn shown(r: &VerificationReport) -> Shown {
+fn shown(c: &Shared, r: &VerificationReport) -> Shown {
     let (outcome, title, summary) = match r.outcome {
         Outcome::Valid => (
             "valid",
@@ -152,8 +181,30 @@ fn shown(r: &VerificationReport) -> Shown {
         },
         issuer: r.issuer.clone().unwrap_or_else(|| "Unknown".into()),
         status,
+        trusted: trusted(c, SystemClock.now()),
         reasons: r.errors.iter().map(|e| e.message.clone()).collect(),
     }
+}
+
+/// The "Checked against" line: this issuer, or the bundle, its age and expiry.
+fn trusted(c: &Shared, now: i64) -> String {
+    match &c.verify_bundle {
+        Some((name, b)) => format!("Trust bundle {name}: {}", b.info.describe(now)),
+        None => "This service’s own keys and status lists".into(),
+    }
+}
+
+/// `shown`, unless the bundle has expired since start: then nothing can be checked.
+fn shown_now(c: &Shared, r: &VerificationReport) -> Shown {
+    let mut s = shown(c, r);
+    if let Some(why) = bundle_expired(c, SystemClock.now()) {
+        s.outcome = "could-not-check";
+        s.title = "Could not check";
+        s.summary =
+            "Nothing is known to be wrong, but an essential check could not be made.".into();
+        s.reasons.insert(0, why);
+    }
+    s
 }
 
 /// `POST /verify`: check the pasted text or the uploaded file.
@@ -239,7 +290,7 @@ pub async fn submit(State(c): State<Shared>, req: Request) -> Response {
         Ok(r) => r,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    let outcome = shown(&report);
+    let outcome = shown_now(&c, &report);
     let _ = c
         .audit(
             "verify_page_check",
@@ -470,7 +521,7 @@ pub async fn response(
     let c2 = c.clone();
     let checked = tokio::task::spawn_blocking(move || {
         let now = SystemClock.now();
-        let mut trust = own_trust(&c2);
+        let mut trust = page_trust(&c2);
         let mut results = session.check_post_body(
             &fields,
             &trust,
@@ -489,7 +540,8 @@ pub async fn response(
             .filter_map(|r| r.report.status.as_ref())
             .find(|s| s.state == "unknown")
             .and_then(|s| s.list_uri.strip_prefix(&issuer).map(str::to_string));
-        if let Some(path) = unknown {
+        // A bundle is used offline: its status lists only.
+        if let Some(path) = unknown.filter(|_| c2.verify_bundle.is_none()) {
             let list = c2.engine.handle(&HttpRequest::get(path, 0));
             if list.status == 200 {
                 if let Ok(text) = String::from_utf8(list.body) {
@@ -514,7 +566,10 @@ pub async fn response(
     let asked = c.query.as_ref().map(asked).unwrap_or_default();
     let (result, status) = match checked {
         Ok(Ok(results)) if !results.is_empty() => {
-            let r = &results[0].report;
+            let r = &match &c.verify_bundle {
+                Some((_, b)) => results[0].report.clone().with_trust_bundle(&b.info),
+                None => results[0].report.clone(),
+            };
             let mut all = Vec::new();
             flatten("", &r.claims.to_value(), &mut all);
             // Only what was asked for, even if the wallet disclosed more.
@@ -522,14 +577,14 @@ pub async fn response(
                 .into_iter()
                 .filter(|(p, _)| asked.iter().any(|a| a == p))
                 .collect();
-            ((shown(r), claims), StatusCode::OK)
+            ((shown_now(&c, r), claims), StatusCode::OK)
         }
         Ok(Ok(_)) => (
-            (refused("The wallet sent no credential"), Vec::new()),
+            (refused(&c, "The wallet sent no credential"), Vec::new()),
             StatusCode::BAD_REQUEST,
         ),
         Ok(Err(e)) => (
-            (refused(&e.to_string()), Vec::new()),
+            (refused(&c, &e.to_string()), Vec::new()),
             StatusCode::BAD_REQUEST,
         ),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -550,7 +605,7 @@ pub async fn response(
     }
 }
 
-fn refused(reason: &str) -> Shown {
+fn refused(c: &Shared, reason: &str) -> Shown {
     Shown {
         outcome: "invalid",
         title: "Not valid",
@@ -558,6 +613,7 @@ fn refused(reason: &str) -> Shown {
         kind: "Unknown".into(),
         issuer: "Unknown".into(),
         status: "Not checked".into(),
+        trusted: trusted(c, SystemClock.now()),
         reasons: vec![reason.to_string()],
     }
 }
