@@ -27,6 +27,7 @@
 
 mod api;
 pub mod auth;
+mod batch_page;
 mod pages;
 pub mod store;
 mod verify_page;
@@ -125,6 +126,22 @@ pub struct Console {
     verify_bundle: Option<(String, govcred::trust_bundle::LoadedBundle)>,
     /// Sign-in attempts per client address: (window start, attempts).
     attempts: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
+    /// What the batch page needs to write a batch template.
+    batch: BatchSetup,
+    /// The batch page's jobs of this run, by random id.
+    batch_jobs: std::sync::Mutex<std::collections::HashMap<String, batch_page::Job>>,
+}
+
+/// The issuer's settings a console batch job's template is made from.
+struct BatchSetup {
+    /// Where jobs go: `console-batches/` beside `issuer.toml`.
+    dir: PathBuf,
+    issuer: String,
+    /// The issuer's signing key file, and its kid (the JWK thumbprint).
+    key: PathBuf,
+    kid: String,
+    /// Per configuration: the batch template's `type` or `vct`, and validity in days.
+    configurations: std::collections::BTreeMap<String, (String, u32)>,
 }
 
 /// Shared console state.
@@ -207,9 +224,35 @@ impl Console {
             }
             None => None,
         };
+        let key = if cfg.issuer_key.is_absolute() {
+            cfg.issuer_key.clone()
+        } else {
+            dir.join(&cfg.issuer_key)
+        };
+        let kid =
+            govcred::platform::Signer::public_jwk(&files::read_signing_key(&key)?).thumbprint()?;
+        let batch = BatchSetup {
+            dir: dir.join("console-batches"),
+            issuer: cfg.credential_issuer.clone(),
+            key,
+            kid,
+            configurations: cfg
+                .configurations
+                .iter()
+                .map(|(id, k)| {
+                    let kind = k.vct.clone().or_else(|| k.credential_type.clone());
+                    (
+                        id.clone(),
+                        (kind.unwrap_or_else(|| id.clone()), k.validity_days),
+                    )
+                })
+                .collect(),
+        };
         Ok(Arc::new(Console {
             proxy_header,
             verify_bundle,
+            batch,
+            batch_jobs: Default::default(),
             query,
             vp_sessions: Default::default(),
             attempts: Default::default(),
@@ -296,6 +339,15 @@ pub fn router(console: Shared) -> Router {
         .route("/console/sign-in/proxy", get(pages::sign_in_proxy))
         .route("/console/sign-out", post(pages::sign_out))
         .route("/console/issue", get(pages::issue_choose))
+        .route(
+            "/console/batch",
+            get(batch_page::page).post(batch_page::submit),
+        )
+        .route("/console/batch/{id}", get(batch_page::job))
+        .route(
+            "/console/batch/{id}/errors.csv",
+            get(batch_page::errors_csv),
+        )
         .route(
             "/console/issue/{configuration}",
             get(pages::issue_form).post(pages::issue_submit),

@@ -50,6 +50,8 @@ pub struct Layout {
     pub(super) csrf: String,
     pub(super) assets: bool,
     pub(super) has_errors: bool,
+    /// Reload the page every so many seconds (a job's progress).
+    pub(super) refresh: Option<u32>,
 }
 
 impl Layout {
@@ -61,7 +63,7 @@ impl Layout {
         l
     }
 
-    fn new(c: &Shared, title: impl Into<String>, staff: Option<&Staff>) -> Self {
+    pub(super) fn new(c: &Shared, title: impl Into<String>, staff: Option<&Staff>) -> Self {
         Layout {
             title: title.into(),
             service: SERVICE,
@@ -71,6 +73,7 @@ impl Layout {
             csrf: staff.map(|s| s.csrf.clone()).unwrap_or_default(),
             assets: c.assets.is_some(),
             has_errors: false,
+            refresh: None,
         }
     }
 }
@@ -118,7 +121,7 @@ pub fn too_many(c: &Shared) -> Response {
 }
 
 impl Fail {
-    fn into_page(self, c: &Shared) -> Response {
+    pub(super) fn into_page(self, c: &Shared) -> Response {
         match self {
             Fail::SignIn => Redirect::to("/console/sign-in").into_response(),
             Fail::Forbidden => message(
@@ -174,7 +177,7 @@ pub(super) async fn staff(c: &Shared, headers: &HeaderMap) -> Result<Staff, Fail
 }
 
 /// The signed-in staff member, if their role has `p`.
-async fn require(c: &Shared, headers: &HeaderMap, p: Permission) -> Result<Staff, Fail> {
+pub(super) async fn require(c: &Shared, headers: &HeaderMap, p: Permission) -> Result<Staff, Fail> {
     let s = staff(c, headers).await?;
     if p.allows(s.role) {
         Ok(s)
@@ -183,7 +186,7 @@ async fn require(c: &Shared, headers: &HeaderMap, p: Permission) -> Result<Staff
     }
 }
 
-fn check_csrf(s: &Staff, token: Option<&str>) -> Result<(), Fail> {
+pub(super) fn check_csrf(s: &Staff, token: Option<&str>) -> Result<(), Fail> {
     match token {
         Some(t) if auth::ct_eq(t.as_bytes(), s.csrf.as_bytes()) => Ok(()),
         _ => Err(Fail::Csrf),
