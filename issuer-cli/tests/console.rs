@@ -1321,6 +1321,22 @@ fn sqlite_console_batch_upload() {
     assert_eq!(lines.len(), 2, "{report}");
     assert_eq!(lines[0], "line,reason");
     assert!(lines[1].contains("given_name"), "{report}");
+    // A batch credential is this issuer's: the /verify page finds it valid.
+    let jobs = tmp.path().join("iss/console-batches");
+    let job_dir = std::fs::read_dir(&jobs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let issued: Vec<_> = std::fs::read_dir(job_dir.join("out/credentials"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(issued.len(), 4, "{issued:?}");
+    let credential = std::fs::read_to_string(&issued[0]).unwrap();
+    let checked = verify_page(&url, credential.trim());
+    assert!(checked.contains("id=\"outcome\">Valid<"), "{checked}");
     let log = std::fs::read_to_string(&audit).unwrap();
     assert!(log.contains("\"console_batch_upload\""), "{log}");
     assert!(!log.contains(SURNAME), "{log}");

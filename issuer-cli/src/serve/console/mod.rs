@@ -137,7 +137,7 @@ struct BatchSetup {
     /// Where jobs go: `console-batches/` beside `issuer.toml`.
     dir: PathBuf,
     issuer: String,
-    /// The issuer's signing key file, and its kid (the JWK thumbprint).
+    /// The issuer's signing key file, and its kid under the issuer's did:web.
     key: PathBuf,
     kid: String,
     /// Per configuration: the batch template's `type` or `vct`, and validity in days.
@@ -229,11 +229,16 @@ impl Console {
         } else {
             dir.join(&cfg.issuer_key)
         };
-        let kid =
-            govcred::platform::Signer::public_jwk(&files::read_signing_key(&key)?).thumbprint()?;
+        // Signed as the engine signs: under the issuer's did:web, so the credentials check
+        // against its published did.json.
+        let issuer = govcred::oid4vci::issuer_did(&cfg.credential_issuer)?;
+        let kid = format!(
+            "{issuer}#{}",
+            govcred::did::web::key_id(files::read_signing_key(&key)?.verifying_key())
+        );
         let batch = BatchSetup {
             dir: dir.join("console-batches"),
-            issuer: cfg.credential_issuer.clone(),
+            issuer,
             key,
             kid,
             configurations: cfg
