@@ -1312,7 +1312,10 @@ fn sqlite_console_batch_upload() {
     };
     assert!(done.contains("id=\"state\">Finished<"), "{done}");
     assert!(done.contains("id=\"rows\">5<"), "{done}");
-    assert!(done.contains("value=\"5\""), "the progress bar is full: {done}");
+    assert!(
+        done.contains("value=\"5\""),
+        "the progress bar is full: {done}"
+    );
     assert!(done.contains("id=\"issued\">4<"), "{done}");
     assert!(done.contains("id=\"failed\">1<"), "{done}");
     let report = clerk.get(&format!("{url}{job}/errors.csv"));
