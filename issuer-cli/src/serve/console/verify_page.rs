@@ -47,6 +47,8 @@ struct VerifyPage {
     l: Layout,
     errors: Vec<FieldError>,
     result: Option<Shown>,
+    /// What checks trust (this service, or the `--verify-trust` bundle).
+    trusted: String,
 }
 
 fn cookie_name(c: &Shared) -> &'static str {
@@ -67,7 +69,13 @@ fn form(
     let mut l = Layout::public(c, "Check a credential");
     l.csrf = token.clone();
     l.has_errors = !errors.is_empty();
-    let mut r = html(&VerifyPage { l, errors, result });
+    let trusted = trusted(c, SystemClock.now());
+    let mut r = html(&VerifyPage {
+        l,
+        errors,
+        result,
+        trusted,
+    });
     *r.status_mut() = status;
     r.headers_mut()
         .append(header::SET_COOKIE, c.cookie(cookie_name(c), &token, 3600));
