@@ -6,13 +6,17 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// A free loopback port (bound, then released for a server to take).
+/// A free loopback port for a server started later (its URL is fixed before it
+/// starts). Chosen at random below the kernel's ephemeral range (32768 and up on
+/// Linux), so the outgoing connections of tests running in parallel cannot take it
+/// between this check and the server's bind, as they could a port the kernel handed out.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = 20_000 + rand::random::<u16>() % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// `govcred serve --init DIR/iss` for a server on a free loopback port, its state in
