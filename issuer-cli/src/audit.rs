@@ -83,7 +83,18 @@ impl AuditLog {
 
     /// Append one entry (buffered: [`AuditLog::flush`] or [`AuditLog::sync`] writes it).
     pub fn append(&mut self, action: &str, details: Value) -> Result<(), CliError> {
-        let mut line = self.chain.append(SystemClock.now(), action, details)?;
+        self.append_details(action, &govcred::audit::Details::new(&details))
+    }
+
+    /// [`AuditLog::append`] with details canonicalised beforehand (on another thread).
+    pub fn append_details(
+        &mut self,
+        action: &str,
+        details: &govcred::audit::Details,
+    ) -> Result<(), CliError> {
+        let mut line = self
+            .chain
+            .append_details(SystemClock.now(), action, details);
         line.push('\n');
         self.file.write_all(line.as_bytes()).map_err(io(&self.path))
     }

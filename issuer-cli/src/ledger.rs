@@ -33,7 +33,7 @@ pub struct Entry {
     pub status_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_index: Option<usize>,
-    /// SHA-256 (base64url) of the credential as written.
+    /// SHA-256 (base64url) of the credential as written (an offer: of its link).
     pub sha256: String,
     /// Where the credential was written (relative to the batch's output directory).
     pub file: String,
@@ -46,6 +46,11 @@ pub struct Entry {
     /// `I/N` when issued by a shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// An offer, not a credential (`output = "offer"`): the issuer server's credential
+    /// configuration id. `credential_id` is then the offer's credential identifier,
+    /// `expires_at` the offer's expiry, `kid` the key that signed its code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
 }
 
 /// Read every entry of a ledger, calling `f` on each (streaming; memory flat).

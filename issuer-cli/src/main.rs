@@ -3,6 +3,10 @@
 //! Exit codes: 0 success / valid credential, 1 invalid credential, 2 usage error or
 //! unreadable input.
 
+/// mimalloc rather than the system allocator: see its entry in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod audit;
 mod batch;
 mod bench;

@@ -40,6 +40,28 @@ pub enum StatusCommand {
     Publish(PublishArgs),
     /// Verify a published list and print the status of indices.
     Check(CheckArgs),
+    /// Fold the registries of batch shards (each a copy of STORE's list that allocated
+    /// from its own range) back into STORE, so one list covers every shard; refuses an
+    /// index allocated by two shards (nothing written, exit 1).
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// The department's registry: the base the shards' copies were taken from, and
+    /// where the merged list is written.
+    #[arg(long)]
+    store: PathBuf,
+    /// The list to merge.
+    #[arg(long)]
+    uri: String,
+    /// The shards' registry directories (e.g. `shard-*/status`).
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// Ledgers of the shards (or the merged ledger): each of their indices on this list
+    /// must be allocated in the merged list.
+    #[arg(long = "ledger")]
+    ledgers: Vec<PathBuf>,
 }
 
 /// How a department signs its requests to a central Status List Service.
@@ -624,6 +646,7 @@ pub fn run(cmd: StatusCommand) -> CliResult {
                 "at": datetime::format(now),
             }));
         }
+        StatusCommand::Merge(a) => return merge(&a),
         StatusCommand::Check(a) => {
             let mut trust = crate::verify::trust_from(&a.jwks, &a.did_docs, &[])?;
             for p in &a.iacas {
@@ -722,6 +745,126 @@ pub fn publish_registry(
         written.push(entry);
     }
     Ok(written)
+}
+
+fn bit(map: &[u8], i: usize) -> bool {
+    map[i / 8] & (1 << (i % 8)) != 0
+}
+
+/// `status merge`: three-way merge of shard copies into the base record. An index a
+/// shard allocated (set in its copy, not in the base) must be new in exactly one
+/// shard; a status a shard changed must not be changed differently by another.
+/// Indices the base allocated after the copies were taken cannot be told apart from
+/// a shard's: do not allocate from the base list while its shards run.
+fn merge(a: &MergeArgs) -> CliResult {
+    let _held = lock_record(&a.store, &a.uri)?;
+    let mut base = load(&a.store, &a.uri)?;
+    let base_map = b64::decode(&base.allocated, "allocation bitmap")?;
+    let base_list = statuses(&base)?;
+    let mut merged_map = base_map.clone();
+    let mut merged_list = base_list.clone();
+    // Which shard allocated / changed each index first (for the conflict report).
+    let mut owner: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut changed: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut conflicts = Vec::new();
+    let mut per_shard = Vec::new();
+    for (s, dir) in a.shards.iter().enumerate() {
+        let rec = load(dir, &a.uri)?;
+        if (rec.kind, rec.bits, rec.size) != (base.kind, base.bits, base.size)
+            || rec.issuer != base.issuer
+        {
+            return Err(CliError::input(format!(
+                "{}: list {} differs from the base's (kind, bits, size or issuer): not a copy of it",
+                dir.display(),
+                a.uri
+            )));
+        }
+        let map = b64::decode(&rec.allocated, "allocation bitmap")?;
+        let list = statuses(&rec)?;
+        if map.len() != base_map.len() || list.len() != base_list.len() {
+            return Err(CliError::input(format!(
+                "{}: corrupt registry entry for {}",
+                dir.display(),
+                a.uri
+            )));
+        }
+        if let Some(i) = (0..base.size).find(|&i| bit(&base_map, i) && !bit(&map, i)) {
+            return Err(CliError::input(format!(
+                "{}: index {i} is allocated in the base but not in this copy: it was not copied from the base's current state",
+                dir.display()
+            )));
+        }
+        let mut new = 0usize;
+        for (byte, (&m, &b)) in map.iter().zip(&base_map).enumerate() {
+            let fresh = m & !b;
+            if fresh == 0 {
+                continue;
+            }
+            for k in 0..8 {
+                if fresh & (1 << k) == 0 {
+                    continue;
+                }
+                let i = byte * 8 + k;
+                new += 1;
+                match owner.insert(i, s) {
+                    Some(first) => conflicts.push(json!({"kind": "status_index", "index": i,
+                        "shards": [a.shards[first], dir]})),
+                    None => merged_map[byte] |= 1 << k,
+                }
+            }
+        }
+        let mut statuses_changed = 0usize;
+        for i in 0..base.size {
+            let v = list.get(i)?;
+            if v == base_list.get(i)? {
+                continue;
+            }
+            statuses_changed += 1;
+            match changed.insert(i, s) {
+                Some(first) if merged_list.get(i)? != v => conflicts.push(json!({"kind": "status",
+                    "index": i, "shards": [a.shards[first], dir]})),
+                _ => merged_list.set(i, v)?,
+            }
+        }
+        per_shard
+            .push(json!({"store": dir, "allocated": new, "statuses_changed": statuses_changed}));
+    }
+    let mut ledger_entries = 0u64;
+    for p in &a.ledgers {
+        if !p.exists() {
+            return Err(CliError::input(format!("{}: no such ledger", p.display())));
+        }
+        crate::ledger::for_each(p, |e| {
+            if let (Some(uri), Some(i)) = (&e.status_uri, e.status_index) {
+                if *uri == a.uri {
+                    ledger_entries += 1;
+                    if i >= base.size || !bit(&merged_map, i) {
+                        conflicts.push(json!({"kind": "unallocated_index", "index": i,
+                            "row": e.row, "ledger": p}));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if !conflicts.is_empty() {
+        files::print_json(&json!({"merged": false, "conflicts": conflicts}));
+        eprintln!(
+            "govcred: {} conflict(s) merging {}: nothing written",
+            conflicts.len(),
+            a.uri
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let added = owner.len();
+    base.allocated_count += added;
+    base.allocated = b64::encode(&merged_map);
+    base.statuses = merged_list.to_json();
+    save(&a.store, &base)?;
+    files::print_json(&json!({"merged": true, "uri": a.uri, "added": added,
+        "allocated_count": base.allocated_count, "shards": per_shard,
+        "ledger_indices_checked": ledger_entries}));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The signing key and `kid` for service requests.

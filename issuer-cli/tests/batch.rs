@@ -350,6 +350,15 @@ fn kill_and_resume(single: bool) {
     );
 }
 
+/// Copy a (flat) registry directory: a shard's own copy of the department's registry.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
 #[test]
 fn four_shards_merged_equal_one_run_with_disjoint_index_ranges() {
     let tmp = tempfile::tempdir().unwrap();
@@ -358,10 +367,14 @@ fn four_shards_merged_equal_one_run_with_disjoint_index_ranges() {
     let n = 2000;
     let input = dir.join("records.csv");
     std::fs::write(&input, csv(n, &HashMap::new())).unwrap();
+    // The department's registry as it was before the shards ran (for the overlap check).
+    copy_dir(&dir.join("status"), &dir.join("status-before"));
     let mut ledgers = Vec::new();
     let mut total = 0;
     for i in 0..4u64 {
         let out = dir.join(format!("shard-{i}"));
+        // Each shard (a pod / array job) has its own copy of the registry.
+        copy_dir(&dir.join("status"), &out.join("status"));
         let r = batch(&[
             "--input",
             s(&input),
@@ -371,6 +384,8 @@ fn four_shards_merged_equal_one_run_with_disjoint_index_ranges() {
             s(&out),
             "--shard",
             &format!("{i}/4"),
+            "--status-store",
+            s(&out.join("status")),
         ]);
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         let entries = read_ledger(&out.join("ledger.jsonl"));
@@ -393,6 +408,113 @@ fn four_shards_merged_equal_one_run_with_disjoint_index_ranges() {
     args.extend(["--out", s(&merged)]);
     let m = ok_json(&args);
     assert_eq!(m["entries"], n);
+
+    // One status list for all shards: a revocation made in shard 1's copy, then the
+    // shard registries merged into the department's, checked against the ledger.
+    let revoked = read_ledger(&ledgers[1])[0]["status_index"]
+        .as_u64()
+        .unwrap();
+    ok_json(&[
+        "status",
+        "revoke",
+        "--store",
+        s(&dir.join("shard-1/status")),
+        "--uri",
+        LIST,
+        "--index",
+        &revoked.to_string(),
+    ]);
+    let shard_stores: Vec<PathBuf> = (0..4)
+        .map(|i| dir.join(format!("shard-{i}/status")))
+        .collect();
+    let base_store = dir.join("status");
+    let mut args = vec!["status", "merge", "--store", s(&base_store), "--uri", LIST];
+    args.extend(shard_stores.iter().map(|p| s(p)));
+    args.extend(["--ledger", s(&merged)]);
+    let sm = ok_json(&args);
+    // Every issued index, plus the few reserved in chunks and left unused (never reused).
+    let added = sm["added"].as_u64().unwrap();
+    assert!(added >= n as u64 && added < 2 * n as u64, "{sm}");
+    assert_eq!(sm["allocated_count"], added);
+    assert_eq!(sm["ledger_indices_checked"], n);
+    ok_json(&[
+        "status",
+        "publish",
+        "--store",
+        s(&dir.join("status")),
+        "--out",
+        s(&dir.join("site")),
+    ]);
+    let other = read_ledger(&ledgers[2])[0]["status_index"]
+        .as_u64()
+        .unwrap();
+    let check = ok_json(&[
+        "status",
+        "check",
+        s(&dir.join("site/status/batch-1")),
+        "--jwk",
+        s(&dir.join("issuer.jwk")),
+        "--json",
+        "--index",
+        &revoked.to_string(),
+        &other.to_string(),
+    ]);
+    assert_eq!(check["statuses"][0]["status"], "invalid", "{check}");
+    assert_eq!(check["statuses"][1]["status"], "valid", "{check}");
+
+    // Two copies that allocated the same indices: refused, the base left as it was.
+    copy_dir(&dir.join("shard-0/status"), &dir.join("shard-0-again"));
+    let base = dir.join("status-before");
+    // The registry records (the merge also leaves its `.lock` file beside them).
+    let records = |d: &Path| -> BTreeSet<Vec<u8>> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    };
+    let before = records(&base);
+    let r = govcred(&[
+        "status",
+        "merge",
+        "--store",
+        s(&base),
+        "--uri",
+        LIST,
+        s(&dir.join("shard-0/status")),
+        s(&dir.join("shard-0-again")),
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let report: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(report["conflicts"][0]["kind"], "status_index", "{report}");
+    assert!(
+        before == records(&base),
+        "a refused merge wrote to the base registry"
+    );
+    // A ledger naming an index no shard allocated is refused too.
+    let r = govcred(&[
+        "status",
+        "merge",
+        "--store",
+        s(&base),
+        "--uri",
+        LIST,
+        s(&dir.join("shard-0/status")),
+        "--ledger",
+        s(&ledgers[1]),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(
+        report["conflicts"][0]["kind"], "unallocated_index",
+        "{report}"
+    );
 
     // The same subjects as a single run.
     let single = dir.join("single");

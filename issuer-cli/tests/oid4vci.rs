@@ -443,4 +443,158 @@ crate::on_both_databases!(
     wallet_receive_each_format_over_loopback,
     http_error_forms_and_restart_keeps_the_offer,
     load_on_loopback_no_5xx_no_duplicate_status_index,
+    batch_offer_letters_are_redeemed_by_the_server,
 );
+/// Decode a QR code PNG (8-bit greyscale, as `offer::qr` writes it) to its text.
+fn decode_qr(png_bytes: &[u8]) -> String {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0u8; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img =
+        rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * info.line_size + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().unwrap().1
+}
+
+fn batch_offer_letters_are_redeemed_by_the_server(db: &Database) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, config) = init_issuer(tmp.path(), db);
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("letters.toml"),
+        format!(
+            r#"format = "sd-jwt-vc"
+output = "offer"
+id_column = "id"
+
+[offer]
+config = "{}"
+configuration_id = "ExamplePid"
+letter = true
+welsh = true
+name_column = "name"
+credential_name = "example ID"
+
+[claims]
+given_name = {{ column = "given" }}
+family_name = {{ column = "family" }}
+birthdate = {{ column = "dob", type = "date" }}
+"#,
+            s(&config)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("people.csv"),
+        "id,name,given,family,dob\n\
+         P1,Sam Smith,Sam,Smith,1970-01-01\n\
+         P2,Alex Jones,Alex,Jones,1980-02-30\n\
+         P3,Ana Lloyd,Ana,Lloyd,1990-03-03\n\
+         P4,Bo Evans,Bo,Evans,2000-04-04\n",
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let (input, template) = (dir.join("people.csv"), dir.join("letters.toml"));
+    let run = |resume: bool| {
+        let mut args = vec![
+            "issue-batch",
+            "--input",
+            s(&input),
+            "--template",
+            s(&template),
+            "--out",
+            s(&out),
+        ];
+        if resume {
+            args.push("--resume");
+        }
+        let r = govcred(&args);
+        assert_eq!(
+            r.status.code(),
+            Some(3),
+            "one bad row: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert!(String::from_utf8_lossy(&r.stderr).contains("line 3 (row P2)"));
+        serde_json::from_slice::<Value>(&r.stdout).unwrap()
+    };
+    let summary = run(false);
+    assert_eq!(summary["issued"], 3, "{summary}");
+    assert_eq!(count(&config, "SELECT COUNT(*) FROM offers"), 3);
+
+    let ledger: Vec<Value> = std::fs::read_to_string(out.join("ledger.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ledger.len(), 3);
+    let offers: Vec<Value> = std::fs::read_to_string(out.join("offers.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(offers.len(), 3);
+    let mut links = std::collections::HashMap::new();
+    for o in &offers {
+        let row = o["row"].as_str().unwrap();
+        let link = o["link"].as_str().unwrap();
+        let e = ledger.iter().find(|e| e["row"] == row).unwrap();
+        assert_eq!(e["offer"], "ExamplePid");
+        assert_eq!(e["credential_id"], o["credential_id"]);
+        assert_eq!(
+            e["sha256"],
+            govcred::b64::encode(govcred::crypto::sha256(link.as_bytes())).as_str()
+        );
+        // The link is a GOV.UK offer for the configuration, with a pre-authorised code.
+        let OfferLink::ByValue(offer) = OfferLink::parse(link).unwrap() else {
+            panic!("offer by value expected: {link}");
+        };
+        assert_eq!(offer.credential_configuration_ids, ["ExamplePid"]);
+        assert!(offer.code().is_some());
+        // The QR code (PNG) decodes to the link; the SVG and the letter exist.
+        let png_bytes = std::fs::read(out.join(format!("offers/{row}.png"))).unwrap();
+        assert_eq!(decode_qr(&png_bytes), link);
+        let svg = std::fs::read_to_string(out.join(format!("offers/{row}.svg"))).unwrap();
+        assert!(svg.contains("<svg"));
+        let html = std::fs::read_to_string(out.join(format!("offers/{row}.html"))).unwrap();
+        assert!(html.contains(&format!("href=\"{}\"", link.replace('&', "&amp;"))));
+        assert!(html.contains("<svg"), "QR code inline");
+        assert!(html.contains("size: A4"));
+        assert!(html.contains("Add your example ID to your GOV.UK Wallet"));
+        assert!(html.contains("lang=\"cy\""), "the Welsh page");
+        links.insert(row.to_string(), link.to_string());
+    }
+    assert!(html_has_name(
+        &out.join("offers/P1.html"),
+        "Dear Sam Smith,"
+    ));
+    assert!(
+        !out.join("offers/P2.png").exists(),
+        "the bad row has no offer"
+    );
+
+    // Resumed: nothing offered twice.
+    let again = run(true);
+    assert_eq!(again["issued"], 0, "{again}");
+    assert_eq!(again["already_issued"], 3);
+    assert_eq!(count(&config, "SELECT COUNT(*) FROM offers"), 3);
+
+    // The server redeems a batch offer like any other.
+    let server = start(&url, &config);
+    let wallet = dir.join("wallet");
+    let r = govcred(&["wallet", "receive", &links["P3"], "--out", s(&wallet)]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["valid"], true, "{v:#}");
+    assert!(wallet.join("credential-ExamplePid.txt").is_file());
+    assert_eq!(count(&config, "SELECT COUNT(*) FROM issued"), 1);
+    drop(server);
+}
+
+fn html_has_name(p: &Path, text: &str) -> bool {
+    std::fs::read_to_string(p).unwrap().contains(text)
+}

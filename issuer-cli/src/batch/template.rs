@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! format = "jwt-vc"                      # jwt-vc | sd-jwt-vc | mdoc
-//! output = "credential"                  # what each row produces (offers: later)
+//! output = "credential"                  # credential | offer (see [offer] below)
 //! issuer = "https://issuer.example.gov.uk"
 //! key = "issuer.jwk"                     # JWK file (relative to this file) or pkcs11: URI
 //! type = "DigitalVeteranCard"            # jwt-vc; sd-jwt-vc: vct = "…"; mdoc: doctype = "…", ds = "dir"
@@ -20,6 +20,15 @@
 //! "givenName" = { column = "given_name" }
 //! "birthDate" = { column = "dob", type = "date" }
 //! "address.postalCode" = { column = "postcode", optional = true }
+//!
+//! [offer]                                # output = "offer": an OpenID4VCI offer per row
+//! config = "issuer/issuer.toml"          # the `govcred serve` configuration (its database
+//!                                        # gets the pending offers, its key signs the codes)
+//! configuration_id = "DigitalVeteranCard"
+//! letter = true                          # also a print-ready HTML letter per row
+//! welsh = true                           # the letter in Welsh too
+//! name_column = "full_name"              # whom the letter addresses (optional)
+//! credential_name = "Veteran Card"       # what the letter calls the credential
 //! ```
 
 use std::collections::BTreeMap;
@@ -57,14 +66,38 @@ impl Format {
     }
 }
 
-/// What each row produces. Only credentials for now: an OpenID4VCI offer (deep link
-/// and QR code for the letter) is the planned second kind, produced from the same
-/// mapped row by the offer module.
+/// What each row produces.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Output {
+    /// A signed credential (`credentials/` or `credentials.jsonl`).
     #[default]
     Credential,
+    /// Instead of a credential, a pre-authorised OpenID4VCI offer stored in the
+    /// database of the `govcred serve` issuer named by `[offer] config`: its deep
+    /// link, QR code (PNG, SVG) and optionally a letter page; the server issues the
+    /// credential when the wallet redeems the offer.
+    Offer,
+}
+
+/// `[offer]`: where offers go and how letters look.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferSpec {
+    /// The `govcred serve` configuration (`issuer.toml`).
+    pub config: PathBuf,
+    /// The credential configuration id in it.
+    pub configuration_id: String,
+    /// Write `offers/<row>.html`, a print-ready letter.
+    #[serde(default)]
+    pub letter: bool,
+    /// The letter in Welsh too (after the English page).
+    #[serde(default)]
+    pub welsh: bool,
+    /// The column with the name the letter addresses.
+    pub name_column: Option<String>,
+    /// What the letter calls the credential (default: the configuration id).
+    pub credential_name: Option<String>,
 }
 
 /// The value type of a claim taken from a column.
@@ -129,6 +162,7 @@ pub struct Template {
     #[serde(default)]
     pub disclose: Vec<String>,
     pub status: Option<StatusSpec>,
+    pub offer: Option<OfferSpec>,
     pub claims: BTreeMap<String, ClaimSpec>,
 }
 
@@ -152,6 +186,9 @@ impl Template {
         if let Some(ds) = &t.ds {
             t.ds = Some(rel(ds));
         }
+        if let Some(o) = &mut t.offer {
+            o.config = rel(&o.config);
+        }
         if let Some(k) = &t.key {
             if !k.starts_with("pkcs11:") {
                 t.key = Some(rel(Path::new(k)).to_string_lossy().into_owned());
@@ -168,6 +205,33 @@ impl Template {
                 Ok(())
             }
         };
+        match (t.output, &t.offer, &t.status) {
+            (Output::Offer, None, _) => {
+                return Err(CliError::input(format!(
+                    "{}: output = \"offer\" needs an [offer] section",
+                    path.display()
+                )))
+            }
+            (Output::Offer, _, Some(_)) => {
+                return Err(CliError::input(format!(
+                    "{}: output = \"offer\" takes no [status]: the issuer server allocates the index when the offer is redeemed",
+                    path.display()
+                )))
+            }
+            (Output::Credential, Some(_), _) => {
+                return Err(CliError::input(format!(
+                    "{}: [offer] needs output = \"offer\"",
+                    path.display()
+                )))
+            }
+            (Output::Offer, Some(_), None) => {
+                if t.claims.is_empty() {
+                    return Err(CliError::input(format!("{}: no [claims]", path.display())));
+                }
+                return Ok(t);
+            }
+            (Output::Credential, None, _) => {}
+        }
         match t.format {
             Format::JwtVc => need(t.credential_type.is_none(), "type")?,
             Format::SdJwtVc => need(t.vct.is_none(), "vct")?,
