@@ -321,6 +321,13 @@ impl Db {
         }
     }
 
+    /// Readiness: the database answers a trivial query (on the blocking pool).
+    pub async fn ping(&self) -> Result<(), String> {
+        self.call(|tx| tx.query("SELECT 1", &[]).map(|_| ()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Run [`Db::transaction`] on tokio's blocking pool, so it never stalls the async
     /// workers.
     pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>

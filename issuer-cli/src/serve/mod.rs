@@ -121,15 +121,10 @@ pub fn run(a: ServeArgs) -> CliResult {
         tracing::info!(issued, notified, "credentials issued so far, notifications");
         let listener = bind(a.listen.as_deref().unwrap_or(&cfg.listen))?;
         let mut announce = json!({"issuer": engine.config().credential_issuer});
-        let probe = state.clone();
+        let db = state.db().clone();
         let ready: ops::ReadyCheck = Arc::new(move || {
-            let state = probe.clone();
-            Box::pin(async move {
-                tokio::task::spawn_blocking(move || state.counts().map(|_| ()))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())
-            })
+            let db = db.clone();
+            Box::pin(async move { db.ping().await })
         });
         let store = cfg
             .status_store

@@ -211,11 +211,7 @@ impl StatusService {
 
     /// Readiness: the database answers a query.
     pub async fn ready(&self) -> Result<(), String> {
-        self.0
-            .db
-            .call(|tx| tx.query("SELECT 1", &[]).map(|_| ()))
-            .await
-            .map_err(|e| e.to_string())
+        self.0.db.ping().await
     }
 
     /// What `--publish` publishes: (path the router answers, public URL) of the JWKS
