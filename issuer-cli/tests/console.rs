@@ -1186,8 +1186,9 @@ fn sqlite_verify_page_trust_bundle() {
             s(&claims),
             "--disclose",
             "given_name",
-            "--kid",
-            &kid,
+            // `--kid=…`: a thumbprint may start with '-', which a separate argument
+            // would turn into an option.
+            &format!("--kid={kid}"),
         ]);
         assert!(
             out.status.success(),
