@@ -1038,68 +1038,107 @@ fn bench_reader_auth_es384(a: &BenchArgs) -> Result<Row, crate::CliError> {
     })
 }
 
+/// What both OpenID4VP rows check: an SD-JWT VC (3 of 10 claims disclosed, KB-JWT)
+/// presented to a verifier session (plain `direct_post`, or `direct_post.jwt` when
+/// `encrypted`), and the two signatures the check must verify, for the raw side.
+struct Oid4vpFixture {
+    session: govcred::oid4vp::response::VerifierSession,
+    verified: govcred::oid4vp::request::VerifiedRequest,
+    resp: govcred::oid4vp::response::AuthorizationResponse,
+    trust: TrustStore,
+    presentation: String,
+    issuer_jwt: String,
+    kb_jwt: String,
+    issuer_vk: govcred::crypto::VerifyingKey,
+    holder_vk: govcred::crypto::VerifyingKey,
+}
+
+impl Oid4vpFixture {
+    fn new(now: i64, encrypted: bool) -> Result<Self, crate::CliError> {
+        use govcred::format::sd_jwt::{self, SdJwtDraft};
+        use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
+        use govcred::oid4vp::request::AuthorizationRequest;
+        use govcred::oid4vp::{consent::Consent, response};
+        let issuer = SoftwareKey::generate(Alg::ES256)?;
+        let holder = SoftwareKey::generate(Alg::ES256)?;
+        let mut draft = SdJwtDraft::new(DEMO_ISSUER, "urn:example:card");
+        for i in 0..10 {
+            draft
+                .claims
+                .insert(format!("claim_{i}"), format!("value {i}").into());
+            draft.disclosable.push(format!("claim_{i}"));
+        }
+        draft.holder_key = Some(holder.public_jwk());
+        let issued = sd_jwt::issue(&draft, None, &issuer, now)?;
+        let query = DcqlQuery::from_json(
+            &serde_json::json!({"credentials": [{"id": "card", "format": "dc+sd-jwt",
+            "claims": [{"path": ["claim_1"]}, {"path": ["claim_4"]}, {"path": ["claim_7"]}]}]}),
+        )?;
+        let cb = "https://verifier.example/cb";
+        let client_id = format!("redirect_uri:{cb}");
+        let session = if encrypted {
+            response::VerifierSession::new_encrypted(&client_id, cb, query)?
+        } else {
+            response::VerifierSession::new(&client_id, cb, query)?
+        };
+        let params = serde_json::to_value(&session.request)
+            .map_err(|e| crate::CliError::input(e.to_string()))?;
+        let verified =
+            AuthorizationRequest::parse_by_value(&params.as_object().cloned().unwrap_or_default())?;
+        let consent = Consent::new(&verified, &[Candidate::from_sd_jwt("c", &issued)?])?;
+        let m = consent.queries[0]
+            .matches
+            .first()
+            .cloned()
+            .ok_or_else(|| crate::CliError::input("no match"))?;
+        let resp = response::respond_sd_jwt(&verified, &[("card", &m, &issued)], &holder, now)?;
+        let mut trust = TrustStore::new();
+        trust.add_jwk(&issuer.public_jwk())?;
+        let presentation = resp.vp_token["card"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        Ok(Oid4vpFixture {
+            issuer_jwt: presentation.split('~').next().unwrap_or_default().into(),
+            kb_jwt: presentation.rsplit('~').next().unwrap_or_default().into(),
+            issuer_vk: issuer.verifying_key().clone(),
+            holder_vk: holder.verifying_key().clone(),
+            session,
+            verified,
+            resp,
+            trust,
+            presentation,
+        })
+    }
+
+    /// The issuer-signed JWT and the KB-JWT, decoded (for the raw side).
+    fn signatures(
+        &self,
+    ) -> Result<(govcred::jose::Jws<'_>, govcred::jose::Jws<'_>), crate::CliError> {
+        Ok((
+            govcred::jose::Jws::decode(&self.issuer_jwt)?,
+            govcred::jose::Jws::decode(&self.kb_jwt)?,
+        ))
+    }
+}
+
 /// The verifier's check of an OpenID4VP response carrying one SD-JWT VC (3 of 10
 /// claims disclosed, KB-JWT): state, aud/nonce, issuer and holder signatures,
 /// disclosures, requested claims present. Raw: the two P-256 verifications.
 fn bench_oid4vp(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
-    use govcred::format::sd_jwt::{self, SdJwtDraft};
-    use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
-    use govcred::oid4vp::request::AuthorizationRequest;
-    use govcred::oid4vp::{consent::Consent, response};
-    let issuer = SoftwareKey::generate(Alg::ES256)?;
-    let holder = SoftwareKey::generate(Alg::ES256)?;
-    let mut draft = SdJwtDraft::new(DEMO_ISSUER, "urn:example:card");
-    for i in 0..10 {
-        draft
-            .claims
-            .insert(format!("claim_{i}"), format!("value {i}").into());
-        draft.disclosable.push(format!("claim_{i}"));
-    }
-    draft.holder_key = Some(holder.public_jwk());
-    let issued = sd_jwt::issue(&draft, None, &issuer, now)?;
-    let query = DcqlQuery::from_json(
-        &serde_json::json!({"credentials": [{"id": "card", "format": "dc+sd-jwt",
-        "claims": [{"path": ["claim_1"]}, {"path": ["claim_4"]}, {"path": ["claim_7"]}]}]}),
-    )?;
-    let cb = "https://verifier.example/cb";
-    let session = response::VerifierSession::new(&format!("redirect_uri:{cb}"), cb, query)?;
-    let params = serde_json::to_value(&session.request)
-        .map_err(|e| crate::CliError::input(e.to_string()))?;
-    let verified =
-        AuthorizationRequest::parse_by_value(&params.as_object().cloned().unwrap_or_default())?;
-    let consent = Consent::new(&verified, &[Candidate::from_sd_jwt("c", &issued)?])?;
-    let m = consent.queries[0]
-        .matches
-        .first()
-        .cloned()
-        .ok_or_else(|| crate::CliError::input("no match"))?;
-    let resp = response::respond_sd_jwt(&verified, &[("card", &m, &issued)], &holder, now)?;
-    let mut trust = TrustStore::new();
-    trust.add_jwk(&issuer.public_jwk())?;
-    session.check(&resp, &trust, now, 60, None)?;
-    // The two signatures the check must verify, for the raw side.
-    let pres = resp.vp_token["card"][0]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let jwt = pres.split('~').next().unwrap_or_default().to_string();
-    let kb = pres.rsplit('~').next().unwrap_or_default().to_string();
-    let (i_jws, k_jws) = (
-        govcred::jose::Jws::decode(&jwt)?,
-        govcred::jose::Jws::decode(&kb)?,
-    );
-    let (ivk, hvk) = (
-        issuer.verifying_key().clone(),
-        holder.verifying_key().clone(),
-    );
+    let f = Oid4vpFixture::new(now, false)?;
+    let (session, resp, trust) = (&f.session, &f.resp, &f.trust);
+    session.check(resp, trust, now, 60, None)?;
+    let (i_jws, k_jws) = f.signatures()?;
+    let (ivk, hvk) = (&f.issuer_vk, &f.holder_vk);
     let (full, raw, ratio) = pair(
         a,
         || {
-            black_box(session.check(&resp, &trust, now, 60, None)).ok();
+            black_box(session.check(resp, trust, now, 60, None)).ok();
         },
         || {
-            black_box(i_jws.verify(&ivk)).ok();
-            black_box(k_jws.verify(&hvk)).ok();
+            black_box(i_jws.verify(ivk)).ok();
+            black_box(k_jws.verify(hvk)).ok();
         },
     );
     Ok(Row {
@@ -1111,7 +1150,7 @@ fn bench_oid4vp(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
         raw_per_second: raw,
         ratio,
         target_ratio: None,
-        bytes: pres.len(),
+        bytes: f.presentation.len(),
     })
 }
 
@@ -1119,72 +1158,27 @@ fn bench_oid4vp(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
 /// Concat KDF, A128GCM) then the checks above. Raw: the two P-256 verifications plus
 /// one aws-lc P-256 ECDH (with the one-block Concat KDF).
 fn bench_oid4vp_jwt(a: &BenchArgs, now: i64) -> Result<Row, crate::CliError> {
-    use govcred::format::sd_jwt::{self, SdJwtDraft};
     use govcred::jwe::{DecryptionKey, Enc};
-    use govcred::oid4vp::dcql::{Candidate, DcqlQuery};
-    use govcred::oid4vp::request::AuthorizationRequest;
-    use govcred::oid4vp::{consent::Consent, response};
-    let issuer = SoftwareKey::generate(Alg::ES256)?;
-    let holder = SoftwareKey::generate(Alg::ES256)?;
-    let mut draft = SdJwtDraft::new(DEMO_ISSUER, "urn:example:card");
-    for i in 0..10 {
-        draft
-            .claims
-            .insert(format!("claim_{i}"), format!("value {i}").into());
-        draft.disclosable.push(format!("claim_{i}"));
-    }
-    draft.holder_key = Some(holder.public_jwk());
-    let issued = sd_jwt::issue(&draft, None, &issuer, now)?;
-    let query = DcqlQuery::from_json(
-        &serde_json::json!({"credentials": [{"id": "card", "format": "dc+sd-jwt",
-        "claims": [{"path": ["claim_1"]}, {"path": ["claim_4"]}, {"path": ["claim_7"]}]}]}),
-    )?;
-    let cb = "https://verifier.example/cb";
-    let session =
-        response::VerifierSession::new_encrypted(&format!("redirect_uri:{cb}"), cb, query)?;
-    let params = serde_json::to_value(&session.request)
-        .map_err(|e| crate::CliError::input(e.to_string()))?;
-    let verified =
-        AuthorizationRequest::parse_by_value(&params.as_object().cloned().unwrap_or_default())?;
-    let consent = Consent::new(&verified, &[Candidate::from_sd_jwt("c", &issued)?])?;
-    let m = consent.queries[0]
-        .matches
-        .first()
-        .cloned()
-        .ok_or_else(|| crate::CliError::input("no match"))?;
-    let resp = response::respond_sd_jwt(&verified, &[("card", &m, &issued)], &holder, now)?;
-    let body = resp.to_post_body(&verified.request)?;
+    let f = Oid4vpFixture::new(now, true)?;
+    let body = f.resp.to_post_body(&f.verified.request)?;
     let token = body
         .first()
         .map(|(_, v)| v.clone())
         .ok_or_else(|| crate::CliError::input("no response"))?;
-    let mut trust = TrustStore::new();
-    trust.add_jwk(&issuer.public_jwk())?;
-    session.check_encrypted(&token, &trust, now, 60, None)?;
-    let pres = resp.vp_token["card"][0]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let jwt = pres.split('~').next().unwrap_or_default().to_string();
-    let kb = pres.rsplit('~').next().unwrap_or_default().to_string();
-    let (i_jws, k_jws) = (
-        govcred::jose::Jws::decode(&jwt)?,
-        govcred::jose::Jws::decode(&kb)?,
-    );
-    let (ivk, hvk) = (
-        issuer.verifying_key().clone(),
-        holder.verifying_key().clone(),
-    );
+    let (session, trust) = (&f.session, &f.trust);
+    session.check_encrypted(&token, trust, now, 60, None)?;
+    let (i_jws, k_jws) = f.signatures()?;
+    let (ivk, hvk) = (&f.issuer_vk, &f.holder_vk);
     let (me, peer) = (DecryptionKey::generate()?, DecryptionKey::generate()?);
     let peer = peer.public_jwk();
     let (full, raw, ratio) = pair(
         a,
         || {
-            black_box(session.check_encrypted(&token, &trust, now, 60, None)).ok();
+            black_box(session.check_encrypted(&token, trust, now, 60, None)).ok();
         },
         || {
-            black_box(i_jws.verify(&ivk)).ok();
-            black_box(k_jws.verify(&hvk)).ok();
+            black_box(i_jws.verify(ivk)).ok();
+            black_box(k_jws.verify(hvk)).ok();
             black_box(me.derive_key(&peer, Enc::A128Gcm, b"", b"")).ok();
         },
     );
